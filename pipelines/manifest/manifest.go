@@ -1,0 +1,247 @@
+// Package manifest reads monopipe's two manifest files: monopipe.yaml at the
+// repository root (the workspace) and component.yaml in each component's
+// folder. Unknown keys are errors that name the file and line, so typos never
+// pass silently.
+package manifest
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// File names that monopipe looks for.
+const (
+	WorkspaceFile = "monopipe.yaml"
+	ComponentFile = "component.yaml"
+)
+
+// Defaults for the workspace settings.
+const (
+	DefaultBaseBranch        = "main"
+	DefaultFullRebuildMarker = "[full rebuild]"
+)
+
+// Workspace is monopipe.yaml: settings that apply to the whole repository.
+type Workspace struct {
+	// Components are globs of folders searched for component.yaml. Empty
+	// means the whole tree, skipping hidden folders, vendor, node_modules
+	// and testdata.
+	Components []string `yaml:"components"`
+	// BaseBranch is the branch that pull requests merge into.
+	BaseBranch string `yaml:"baseBranch"`
+	// Global are repo-relative globs; a change there affects every component.
+	Global []string `yaml:"global"`
+	// Ignore are repo-relative globs; a change there affects nothing.
+	Ignore []string `yaml:"ignore"`
+	// FullRebuildMarker in a commit message between base and head affects
+	// every component.
+	FullRebuildMarker string `yaml:"fullRebuildMarker"`
+	// Images overrides the default base image of each kind (to use a mirror).
+	Images Images `yaml:"images"`
+	// Publish holds workspace-wide publish defaults; components override them.
+	Publish Publish `yaml:"publish"`
+	// Deploy holds workspace-wide deploy defaults; components override them.
+	Deploy Deploy `yaml:"deploy"`
+	// Release holds workspace-wide release defaults.
+	Release Release `yaml:"release"`
+
+	// Path is the file the workspace was read from ("" when absent).
+	Path string `yaml:"-"`
+}
+
+// Kind names the builder that builds a component.
+type Kind string
+
+// The kinds of component monopipe can build.
+const (
+	KindDocker Kind = "docker"
+	KindGo     Kind = "go"
+	KindPython Kind = "python"
+	KindNode   Kind = "node"
+	KindCustom Kind = "custom"
+)
+
+// Kinds lists every valid kind, in the order the docs give them.
+var Kinds = []Kind{KindDocker, KindGo, KindPython, KindNode, KindCustom}
+
+// Component is one component.yaml.
+type Component struct {
+	// Name is required and unique in the repository.
+	Name string `yaml:"name"`
+	// Kind selects the builder.
+	Kind Kind `yaml:"kind"`
+	// DependsOn names the components this one needs.
+	DependsOn []string `yaml:"dependsOn"`
+	// Inputs are extra globs, relative to the component folder (a leading
+	// "/" makes one repo-relative), whose changes affect this component.
+	Inputs []string `yaml:"inputs"`
+	// Ignore are globs, relative like Inputs, whose changes never affect
+	// this component.
+	Ignore []string `yaml:"ignore"`
+
+	Build   Build   `yaml:"build"`
+	Test    Test    `yaml:"test"`
+	Publish Publish `yaml:"publish"`
+	Deploy  Deploy  `yaml:"deploy"`
+	Release Release `yaml:"release"`
+
+	// Dir is the component's folder, repo-relative with forward slashes
+	// ("." for the repository root).
+	Dir string `yaml:"-"`
+	// Path is the repo-relative path of the component.yaml.
+	Path string `yaml:"-"`
+	// Lines maps a dependsOn entry to its line in the file, for errors.
+	Lines map[string]int `yaml:"-"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// ParseWorkspace parses monopipe.yaml content. name is used in errors.
+func ParseWorkspace(name string, data []byte) (*Workspace, error) {
+	ws := &Workspace{}
+	if _, err := decodeStrict(name, data, ws); err != nil {
+		return nil, err
+	}
+	ws.Path = name
+	ws.applyDefaults()
+	for _, list := range []struct {
+		key   string
+		globs []string
+	}{{"components", ws.Components}, {"global", ws.Global}, {"ignore", ws.Ignore}} {
+		for _, g := range list.globs {
+			if err := checkGlob(strings.TrimPrefix(g, "/")); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", name, list.key, err)
+			}
+		}
+	}
+	return ws, nil
+}
+
+// DefaultWorkspace is the workspace used when monopipe.yaml is absent.
+func DefaultWorkspace() *Workspace {
+	ws := &Workspace{}
+	ws.applyDefaults()
+	return ws
+}
+
+func (ws *Workspace) applyDefaults() {
+	if ws.BaseBranch == "" {
+		ws.BaseBranch = DefaultBaseBranch
+	}
+	if ws.FullRebuildMarker == "" {
+		ws.FullRebuildMarker = DefaultFullRebuildMarker
+	}
+	for i, g := range ws.Components {
+		ws.Components[i] = strings.Trim(g, "/")
+	}
+}
+
+// ParseComponent parses a component.yaml found at repo-relative path p.
+func ParseComponent(p string, data []byte) (*Component, error) {
+	c := &Component{}
+	root, err := decodeStrict(p, data, c)
+	if err != nil {
+		return nil, err
+	}
+	c.Path = p
+	c.Dir = path.Dir(p)
+	c.Lines = dependsOnLines(root)
+	if err := c.validate(lineOf(root, "name"), lineOf(root, "kind")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Component) validate(nameLine, kindLine int) error {
+	switch {
+	case c.Name == "":
+		return fmt.Errorf("%s: name is required", c.Path)
+	case !nameRE.MatchString(c.Name):
+		return fmt.Errorf("%s:%d: name %q must be lower case letters, digits, '.', '_' or '-'", c.Path, nameLine, c.Name)
+	}
+	if c.Kind == "" {
+		return fmt.Errorf("%s: kind is required (one of %s)", c.Path, kindList())
+	}
+	if !validKind(c.Kind) {
+		return fmt.Errorf("%s:%d: unknown kind %q (one of %s)", c.Path, kindLine, c.Kind, kindList())
+	}
+	seen := map[string]bool{}
+	for _, d := range c.DependsOn {
+		if d == c.Name {
+			return fmt.Errorf("%s:%d: %s depends on itself", c.Path, c.Lines[d], c.Name)
+		}
+		if seen[d] {
+			return fmt.Errorf("%s:%d: dependsOn lists %q twice", c.Path, c.Lines[d], d)
+		}
+		seen[d] = true
+	}
+	for _, list := range []struct {
+		key   string
+		globs []string
+	}{{"inputs", c.Inputs}, {"ignore", c.Ignore}} {
+		for _, g := range list.globs {
+			if err := checkGlob(strings.TrimPrefix(g, "/")); err != nil {
+				return fmt.Errorf("%s: %s: %w", c.Path, list.key, err)
+			}
+		}
+	}
+	return nil
+}
+
+func validKind(k Kind) bool {
+	for _, v := range Kinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+func kindList() string {
+	s := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+func checkGlob(g string) error {
+	if !doublestar.ValidatePattern(g) {
+		return fmt.Errorf("bad glob %q", g)
+	}
+	return nil
+}
+
+// RepoGlobs turns component-relative globs into repo-relative ones: a
+// leading "/" means repo-relative already; anything else is joined to dir.
+func RepoGlobs(dir string, globs []string) []string {
+	out := make([]string, 0, len(globs))
+	for _, g := range globs {
+		if strings.HasPrefix(g, "/") {
+			out = append(out, strings.TrimPrefix(g, "/"))
+		} else if dir == "." {
+			out = append(out, g)
+		} else {
+			out = append(out, path.Join(dir, g))
+		}
+	}
+	return out
+}
+
+// ReadWorkspace reads monopipe.yaml from the root of fsys, or returns the
+// default workspace when there is none.
+func ReadWorkspace(fsys fs.FS) (*Workspace, error) {
+	data, err := fs.ReadFile(fsys, WorkspaceFile)
+	if err != nil {
+		if isNotExist(err) {
+			return DefaultWorkspace(), nil
+		}
+		return nil, fmt.Errorf("read %s: %w", WorkspaceFile, err)
+	}
+	return ParseWorkspace(WorkspaceFile, data)
+}
