@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,7 +21,7 @@ var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 func decodeStrict(name string, data []byte, v any) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+		return nil, fmt.Errorf("%s:%s", name, yamlMessage(err))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return &yaml.Node{Kind: yaml.MappingNode}, nil // empty file
@@ -33,28 +34,34 @@ func decodeStrict(name string, data []byte, v any) (*yaml.Node, error) {
 		return nil, err
 	}
 	if err := root.Decode(v); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+		return nil, fmt.Errorf("%s:%s", name, yamlMessage(err))
 	}
 	return root, nil
 }
 
-// yamlMessage turns yaml.v3's "yaml: line 3: msg" into "3: msg".
+// yamlMessage turns yaml.v3's "yaml: line 3: msg" into "3: msg", with a
+// correct line: yaml.v3 prints parser errors ("did not find expected ...")
+// with the 0-based line of their context, and no line at all for index 0,
+// while its scanner and decoder errors are already 1-based.
 func yamlMessage(err error) string {
 	var te *yaml.TypeError
-	msgs := []string{err.Error()}
 	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	for i, m := range msgs {
-		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
-			msgs[i] = sm[1] + ": " + sm[2]
-		} else {
-			msgs[i] = strings.TrimPrefix(m, "yaml: ")
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = strings.TrimPrefix(yamlLineRE.ReplaceAllString(m, "$1: $2"), "yaml: ")
 		}
+		return strings.Join(msgs, "; ")
 	}
-	// The file name is prefixed by the caller; join several with the name
-	// repeated would be noisy, so one per line.
-	return strings.Join(msgs, "\n")
+	m := err.Error()
+	sm := yamlLineRE.FindStringSubmatch(m)
+	if sm == nil {
+		return "1: " + strings.TrimPrefix(m, "yaml: ")
+	}
+	line, _ := strconv.Atoi(sm[1])
+	if strings.HasPrefix(sm[2], "did not find expected") {
+		line++
+	}
+	return fmt.Sprintf("%d: %s", line, sm[2])
 }
 
 // checkKeys walks a mapping node against a struct type and reports the first

@@ -1,5 +1,25 @@
 package manifest
 
-// Release configures the release step. Workspace values are defaults that a
-// component's own section overrides.
-type Release struct{}
+// Release configures the release step, which a tag starts. Workspace values
+// are defaults that a component's own section overrides (TagPrefix and
+// VersionFile are per component only).
+type Release struct {
+	// TagPrefix is what precedes the version in the component's tags;
+	// default "<name>/v". Set "v" to release this component from plain
+	// vX.Y.Z tags (at most one component may).
+	TagPrefix string `yaml:"tagPrefix"`
+	// VersionFile is the file, relative to the component folder, that
+	// records the version: VERSION, package.json or pyproject.toml (by
+	// name). Empty means the first of those that exists; "-" means none.
+	VersionFile string `yaml:"versionFile"`
+	// Deploy deploys the released version to production (default false).
+	Deploy *bool `yaml:"deploy"`
+	// GitHubRelease creates a GitHub release with notes (default true).
+	GitHubRelease *bool `yaml:"githubRelease"`
+}
+
+// Merge returns r (workspace defaults) with every field that override (the
+// component's section) sets replacing it. Neither argument is modified.
+func (r Release) Merge(override Release) (Release, error) {
+	return r, mergeInto(&r, override)
+}

@@ -1,0 +1,104 @@
+// Command monopipe plans monorepo builds on the host, without an engine:
+//
+//	monopipe plan [--base REV] [--head REV] [--all] [--component NAME]... [--format text|json|github-matrix]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/monopipe/monopipe/pipelines/plan"
+)
+
+const usage = `usage: monopipe plan [flags]
+
+Lists the components affected between two revisions, dependencies first.
+
+flags:
+`
+
+func main() {
+	// A plan is short-lived and allocates little that it frees early:
+	// collect only if the heap grows large.
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(1 << 30)
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "plan" {
+		fmt.Fprint(stderr, usage)
+		planFlags(io.Discard).fs.SetOutput(stderr)
+		planFlags(stderr).fs.PrintDefaults()
+		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+			fmt.Fprintf(stderr, "\nmonopipe: unknown command %q\n", args[0])
+		}
+		return 2
+	}
+	f := planFlags(stderr)
+	if err := f.fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if f.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "monopipe plan: unexpected argument %q\n", f.fs.Arg(0))
+		return 2
+	}
+	if !contains(plan.Formats, f.format) {
+		fmt.Fprintf(stderr, "monopipe plan: --format %s: unknown format (one of %s)\n", f.format, strings.Join(plan.Formats, ", "))
+		return 2
+	}
+	p, err := plan.Make(ctx, f.opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+		return 1
+	}
+	if err := p.Write(stdout, f.format); err != nil {
+		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type flags struct {
+	fs     *flag.FlagSet
+	opts   plan.Options
+	format string
+}
+
+func planFlags(stderr io.Writer) *flags {
+	f := &flags{fs: flag.NewFlagSet("monopipe plan", flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	f.fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		f.fs.PrintDefaults()
+	}
+	f.fs.StringVar(&f.opts.Dir, "dir", ".", "a folder inside the repository")
+	f.fs.StringVar(&f.opts.Base, "base", "", "base revision (default: first parent of HEAD on the base branch, else the merge-base with it)")
+	f.fs.StringVar(&f.opts.Head, "head", "", "head revision, commits only (default: HEAD plus uncommitted and untracked files)")
+	f.fs.BoolVar(&f.opts.All, "all", false, "select every component")
+	f.fs.Func("component", "narrow the selection to this component (repeatable)", func(s string) error {
+		f.opts.Components = append(f.opts.Components, s)
+		return nil
+	})
+	f.fs.StringVar(&f.format, "format", "text", "output format: "+strings.Join(plan.Formats, ", "))
+	return f
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

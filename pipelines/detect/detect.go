@@ -1,0 +1,381 @@
+// Package detect finds the paths that changed between two revisions of a
+// git repository, with go-git: it picks the default base the way CI needs
+// it, diffs trees (never history), adds the working tree's uncommitted and
+// untracked files, and refuses to answer "nothing changed" when it cannot
+// know.
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"sort"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// Worktree is the head name that means "HEAD plus the working tree".
+const Worktree = "worktree"
+
+// ZeroID is the all-zero commit id CI systems send for "no previous commit".
+const ZeroID = "0000000000000000000000000000000000000000"
+
+var hexRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+
+// Repo is an opened repository.
+type Repo struct {
+	git   *git.Repository
+	root  string
+	close func() error
+}
+
+// Open opens the repository that contains dir.
+func Open(dir string) (*Repo, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
+	}
+	// Reopen with pack descriptors kept open: by default go-git opens the
+	// packfile again for every object it reads.
+	if st, ok := r.Storer.(*filesystem.Storage); ok {
+		st = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		if r, err = git.Open(st, wt.Filesystem); err != nil {
+			return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
+		}
+		return &Repo{git: r, root: wt.Filesystem.Root(), close: st.Close}, nil
+	}
+	return &Repo{git: r, root: wt.Filesystem.Root(), close: func() error { return nil }}, nil
+}
+
+// Close releases the open pack files.
+func (r *Repo) Close() error { return r.close() }
+
+// Root is the repository's top folder.
+func (r *Repo) Root() string { return r.root }
+
+// Git is the underlying go-git repository.
+func (r *Repo) Git() *git.Repository { return r.git }
+
+// HeadFS is the tree that manifests are read from: the working tree when
+// head is empty, else the tree of commit head.
+func (r *Repo) HeadFS(head string) (fs.FS, error) {
+	if head == "" {
+		return os.DirFS(r.root), nil
+	}
+	c, err := r.commit("--head", head)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("--head %s: read tree: %w", head, err)
+	}
+	return TreeFS(t), nil
+}
+
+// Range says what to compare.
+type Range struct {
+	// Base and Head are revisions; empty means the defaults (see Changes).
+	Base, Head string
+	// BaseBranch is the workspace's base branch (e.g. "main").
+	BaseBranch string
+	// Marker, when found in a commit message between base and head, makes
+	// the answer "everything".
+	Marker string
+}
+
+// Result is what changed.
+type Result struct {
+	// Base is the commit compared against; "" when unknown.
+	Base string
+	// BaseHow says how base was chosen, for people.
+	BaseHow string
+	// Head is the head commit id.
+	Head string
+	// Worktree is true when uncommitted and untracked files were included.
+	Worktree bool
+	// Everything is true when every component must be considered changed;
+	// Reason says why (unknown base, first commit, marker).
+	Everything bool
+	Reason     string
+	// Paths are the changed repo-relative paths (both sides of a rename),
+	// sorted and unique.
+	Paths []string
+	// Files are the files present in the working tree (tracked and
+	// untracked, not ignored) when Worktree is true.
+	Files []string
+}
+
+// Changes compares the two revisions. Defaults: head is HEAD plus the
+// working tree; on the base branch, base is the first parent of HEAD;
+// elsewhere it is the merge-base with the base branch (local or origin).
+// A base that cannot be known (missing from the clone, the all-zero id, a
+// first commit) gives Everything with a reason; a revision name that does
+// not resolve is an error.
+func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
+	res := &Result{Worktree: rg.Head == ""}
+	headRev := rg.Head
+	if headRev == "" {
+		headRev = "HEAD"
+	}
+	head, err := r.commit("--head", headRev)
+	if err != nil {
+		return nil, err
+	}
+	res.Head = head.Hash.String()
+
+	base, err := r.chooseBase(rg, head, res)
+	if err != nil {
+		return nil, err
+	}
+	if base != nil {
+		res.Base = base.Hash.String()
+		if err := r.diffCommits(base, head, res); err != nil {
+			return nil, err
+		}
+		if rg.Marker != "" {
+			id, err := r.findMarker(base, head, rg.Marker)
+			if err != nil {
+				return nil, err
+			}
+			if id != "" {
+				res.Everything = true
+				res.Reason = fmt.Sprintf("commit %s says %q", id[:12], rg.Marker)
+			}
+		}
+	}
+	if res.Worktree {
+		wt, err := Status(r.git, r.root, head)
+		if err != nil {
+			return nil, err
+		}
+		res.Paths = append(res.Paths, wt.Changed...)
+		res.Files = wt.Present
+	}
+	res.Paths = sortUnique(res.Paths)
+	return res, nil
+}
+
+// chooseBase returns the base commit, or nil with res.Everything set when
+// the base cannot be known.
+func (r *Repo) chooseBase(rg Range, head *object.Commit, res *Result) (*object.Commit, error) {
+	unknown := func(why string) (*object.Commit, error) {
+		res.Everything, res.Reason = true, why
+		return nil, nil
+	}
+	if rg.Base != "" {
+		res.BaseHow = "--base " + rg.Base
+		if rg.Base == ZeroID {
+			if mb, how := r.mergeBaseWithBranch(head, rg.BaseBranch); mb != nil && mb.Hash != head.Hash {
+				res.BaseHow = "base is the all-zero id (new branch); using the " + how
+				return mb, nil
+			}
+			return unknown("base is the all-zero id (a new branch): no previous commit to compare with")
+		}
+		if hexRE.MatchString(rg.Base) {
+			c, err := r.git.CommitObject(plumbing.NewHash(rg.Base))
+			if errors.Is(err, plumbing.ErrObjectNotFound) {
+				return unknown(fmt.Sprintf("base commit %s is not in this clone (shallow clone or force push)", rg.Base[:12]))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("--base %s: %w", rg.Base, err)
+			}
+			return c, nil
+		}
+		c, err := r.commit("--base", rg.Base)
+		if err != nil {
+			if r.isShallow() && errors.Is(err, plumbing.ErrObjectNotFound) {
+				return unknown(fmt.Sprintf("base %s reaches past this shallow clone's history", rg.Base))
+			}
+			return nil, err
+		}
+		return c, nil
+	}
+
+	branch := r.currentBranch()
+	if branch != rg.BaseBranch {
+		mb, how := r.mergeBaseWithBranch(head, rg.BaseBranch)
+		switch {
+		case how == "":
+			return unknown(fmt.Sprintf("base branch %q not found locally or in origin", rg.BaseBranch))
+		case mb == nil:
+			return unknown(fmt.Sprintf("no common ancestor with %s (shallow clone or unrelated history)", how))
+		case mb.Hash != head.Hash || branch != "":
+			res.BaseHow = how
+			return mb, nil
+		}
+		// Detached HEAD already contained in the base branch: treat it as a
+		// commit on the base branch.
+	}
+	res.BaseHow = "first parent of HEAD on " + rg.BaseBranch
+	if head.NumParents() == 0 {
+		return unknown("HEAD is the first commit: nothing to compare with")
+	}
+	p, err := head.Parent(0)
+	if err != nil {
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return unknown("the parent of HEAD is not in this clone (shallow clone)")
+		}
+		return nil, fmt.Errorf("read parent of %s: %w", head.Hash, err)
+	}
+	return p, nil
+}
+
+// commit resolves a revision name to a commit; flag names it in errors.
+func (r *Repo) commit(flag, rev string) (*object.Commit, error) {
+	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		if errors.Is(err, plumbing.ErrReferenceNotFound) {
+			return nil, fmt.Errorf("%s %s: no such revision", flag, rev)
+		}
+		return nil, fmt.Errorf("%s %s: %w", flag, rev, err)
+	}
+	c, err := r.git.CommitObject(*h)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, rev, err)
+	}
+	return c, nil
+}
+
+// currentBranch is the short name of the checked-out branch, "" if detached.
+func (r *Repo) currentBranch() string {
+	ref, err := r.git.Storer.Reference(plumbing.HEAD)
+	if err != nil || ref.Type() != plumbing.SymbolicReference {
+		return ""
+	}
+	return ref.Target().Short()
+}
+
+// mergeBaseWithBranch finds the best merge-base of head with the base
+// branch, trying the local branch and origin's; how names what was used
+// ("" when neither ref exists).
+func (r *Repo) mergeBaseWithBranch(head *object.Commit, branch string) (best *object.Commit, how string) {
+	for _, name := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(branch), plumbing.NewRemoteReferenceName("origin", branch)} {
+		ref, err := r.git.Reference(name, true)
+		if err != nil {
+			continue
+		}
+		if how == "" {
+			how = "merge-base with " + name.Short()
+		}
+		tip, err := r.git.CommitObject(ref.Hash())
+		if err != nil {
+			continue
+		}
+		bases, err := head.MergeBase(tip)
+		if err != nil || len(bases) == 0 {
+			continue
+		}
+		mb := bases[0]
+		if best == nil {
+			best, how = mb, "merge-base with "+name.Short()
+		} else if newer, _ := best.IsAncestor(mb); newer {
+			best, how = mb, "merge-base with "+name.Short()
+		}
+	}
+	return best, how
+}
+
+func (r *Repo) isShallow() bool {
+	s, err := r.git.Storer.Shallow()
+	return err == nil && len(s) > 0
+}
+
+// diffCommits adds the paths that differ between the two commits' trees.
+func (r *Repo) diffCommits(base, head *object.Commit, res *Result) error {
+	bt, err := base.Tree()
+	if err != nil {
+		return fmt.Errorf("read tree of %s: %w", base.Hash, err)
+	}
+	ht, err := head.Tree()
+	if err != nil {
+		return fmt.Errorf("read tree of %s: %w", head.Hash, err)
+	}
+	return r.diffTrees("", bt, ht, &res.Paths)
+}
+
+// diffTrees appends the file paths that differ between trees a and b (either
+// may be nil). Subtrees with equal hashes are skipped without being read, so
+// the cost follows the size of the change, not of the repository; go-git's
+// DiffTree reads every child tree of each folder it visits.
+func (r *Repo) diffTrees(prefix string, a, b *object.Tree, out *[]string) error {
+	if a != nil && b != nil && a.Hash == b.Hash {
+		return nil
+	}
+	byName := map[string]object.TreeEntry{}
+	if a != nil {
+		for _, e := range a.Entries {
+			byName[e.Name] = e
+		}
+	}
+	visit := func(name string, ea, eb *object.TreeEntry) error {
+		if ea != nil && eb != nil && ea.Hash == eb.Hash && ea.Mode == eb.Mode {
+			return nil
+		}
+		p := prefix + name
+		var ta, tb *object.Tree
+		for _, side := range []struct {
+			e *object.TreeEntry
+			t **object.Tree
+		}{{ea, &ta}, {eb, &tb}} {
+			if side.e == nil {
+				continue
+			}
+			if side.e.Mode != filemode.Dir {
+				*out = append(*out, p)
+				continue
+			}
+			t, err := r.git.TreeObject(side.e.Hash)
+			if err != nil {
+				return fmt.Errorf("read tree %s: %w", p, err)
+			}
+			*side.t = t
+		}
+		if ta != nil || tb != nil {
+			return r.diffTrees(p+"/", ta, tb, out)
+		}
+		return nil
+	}
+	if b != nil {
+		for i := range b.Entries {
+			eb := &b.Entries[i]
+			var ea *object.TreeEntry
+			if e, ok := byName[eb.Name]; ok {
+				ea = &e
+				delete(byName, eb.Name)
+			}
+			if err := visit(eb.Name, ea, eb); err != nil {
+				return err
+			}
+		}
+	}
+	for name, e := range byName {
+		if err := visit(name, &e, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortUnique(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package manifest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestParseComponentErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, err string
+	}{
+		{"unclosed flow sequence", "name: a\nkind: [go\n", "c/component.yaml:2: did not find expected ',' or ']'"},
+		{"unclosed list two lines down", "name: a\nkind: go\ndependsOn: [a, b\ninputs: []\n", "c/component.yaml:3: did not find expected"},
+		{"bad indentation", "name: a\nkind: go\n  bad: x\n", "c/component.yaml:3: mapping values are not allowed"},
+		{"tab", "name: a\n\tkind: go\n", "c/component.yaml:2: found a tab character"},
+		{"error on the first line", "a: b: c\n", "c/component.yaml:1: mapping values are not allowed"},
+		{"unterminated quote", "name: 'x\n", "c/component.yaml:2: found unexpected end of stream"},
+		{"unknown key", "name: a\nkind: go\nnmae: b\n", `c/component.yaml:3: unknown key "nmae" (valid keys: build, dependsOn, deploy, ignore, inputs, kind, name, publish, release, test)`},
+		{"unknown nested key", "name: a\nkind: go\ntest:\n  skip: true\n  comand: [x]\n", `c/component.yaml:5: unknown key "comand"`},
+		{"wrong type", "name: a\nkind: go\ndependsOn: x\n", "c/component.yaml:3: cannot unmarshal !!str `x` into []string"},
+		{"not a mapping", "- a\n- b\n", "c/component.yaml:1: expected a mapping of keys"},
+		{"section not a mapping", "name: a\nkind: go\nbuild: x\n", "c/component.yaml:3: expected a mapping"},
+		{"missing name", "kind: go\n", "c/component.yaml: name is required"},
+		{"bad name", "name: My App\nkind: go\n", `c/component.yaml:1: name "My App" must be lower case`},
+		{"missing kind", "name: a\n", "c/component.yaml: kind is required (one of docker, go, python, node, custom)"},
+		{"unknown kind", "name: a\nkind: rust\n", `c/component.yaml:2: unknown kind "rust"`},
+		{"self dependency", "name: a\nkind: go\ndependsOn:\n  - a\n", "c/component.yaml:4: a depends on itself"},
+		{"repeated dependency", "name: a\nkind: go\ndependsOn: [b, b]\n", `c/component.yaml:3: dependsOn lists "b" twice`},
+		{"bad glob", "name: a\nkind: go\ninputs: [\"[\"]\n", `c/component.yaml: inputs: bad glob "["`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseComponent("c/component.yaml", []byte(tt.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+				t.Fatalf("err = %v\nwant prefix %s", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestParseComponent(t *testing.T) {
+	c, err := ParseComponent("svc/api/component.yaml", []byte("name: api\nkind: go\ndependsOn:\n  - lib\n  - proto\ninputs: [\"/shared/**\", \"extra/*.txt\"]\nbuild:\n  main: ./cmd/api\n  env: {CGO_ENABLED: \"0\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir != "svc/api" || c.Name != "api" || c.Kind != KindGo || c.Build.Main != "./cmd/api" || c.Build.Env["CGO_ENABLED"] != "0" {
+		t.Errorf("parsed %+v", c)
+	}
+	if !reflect.DeepEqual(c.Lines, map[string]int{"lib": 4, "proto": 5}) {
+		t.Errorf("lines = %v", c.Lines)
+	}
+	if got := RepoGlobs(c.Dir, c.Inputs); !reflect.DeepEqual(got, []string{"shared/**", "svc/api/extra/*.txt"}) {
+		t.Errorf("RepoGlobs = %v", got)
+	}
+}
+
+func TestWorkspaceDefaults(t *testing.T) {
+	ws, err := ParseWorkspace(WorkspaceFile, []byte("components: [\"/services/*/\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws.BaseBranch != "main" || ws.FullRebuildMarker != "[full rebuild]" || ws.Components[0] != "services/*" {
+		t.Errorf("defaults: %+v", ws)
+	}
+	ws, err = ReadWorkspace(fstest.MapFS{})
+	if err != nil || ws.BaseBranch != "main" || ws.Path != "" {
+		t.Errorf("absent workspace: %+v %v", ws, err)
+	}
+	if _, err := ParseWorkspace(WorkspaceFile, []byte("global: [\"a/[\"]\n")); err == nil || !strings.Contains(err.Error(), "monopipe.yaml: global: bad glob") {
+		t.Errorf("bad glob: %v", err)
+	}
+}
+
+// tree is a folder layout with component.yaml files where discovery must
+// and must not look.
+var tree = fstest.MapFS{
+	"a/component.yaml":                     {},
+	"a/nested/component.yaml":              {},
+	"services/x/component.yaml":            {},
+	"services/x/deep/y/component.yaml":     {},
+	"services/node_modules/component.yaml": {},
+	"vendor/v/component.yaml":              {},
+	"testdata/t/component.yaml":            {},
+	".hidden/h/component.yaml":             {},
+	"node_modules/n/component.yaml":        {},
+	"docs/component.yaml.md":               {},
+	"component.yaml":                       {},
+}
+
+func TestFindComponents(t *testing.T) {
+	var files []string
+	for p := range tree {
+		files = append(files, p)
+	}
+	tests := []struct {
+		globs []string
+		want  []string
+	}{
+		{nil, []string{"a/component.yaml", "a/nested/component.yaml", "component.yaml", "services/x/component.yaml", "services/x/deep/y/component.yaml"}},
+		{[]string{"services/*"}, []string{"services/x/component.yaml"}},
+		{[]string{"services/**"}, []string{"services/x/component.yaml", "services/x/deep/y/component.yaml"}},
+		{[]string{"a", "testdata/*"}, []string{"a/component.yaml", "testdata/t/component.yaml"}},
+		{[]string{"vendor/*", "services/node_modules"}, []string{"services/node_modules/component.yaml", "vendor/v/component.yaml"}},
+		{[]string{"nothing/*"}, nil},
+	}
+	for _, tt := range tests {
+		got, err := FindComponents(tree, tt.globs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("FindComponents(%v) = %v, want %v", tt.globs, got, tt.want)
+		}
+		// Matching a file list must give the same answer as walking.
+		if got := MatchComponents(files, tt.globs); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("MatchComponents(%v) = %v, want %v", tt.globs, got, tt.want)
+		}
+	}
+}
+
+func TestLoadDuplicate(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a/component.yaml": {Data: []byte("name: x\nkind: go\n")},
+		"b/component.yaml": {Data: []byte("name: x\nkind: node\n")},
+	}
+	if _, _, err := Load(fsys); err == nil || err.Error() != `duplicate component name "x": a/component.yaml and b/component.yaml` {
+		t.Fatalf("err = %v", err)
+	}
+}

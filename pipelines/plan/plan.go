@@ -1,0 +1,58 @@
+// Package plan decides which components to build and why: it reads the
+// manifests, asks detect what changed, and orders the answer by dependencies.
+package plan
+
+import "github.com/monopipe/monopipe/pipelines/manifest"
+
+// Plan is the answer: the selected components, dependencies first.
+type Plan struct {
+	// Base is the commit compared against ("" when there is none).
+	Base string `json:"base"`
+	// Head is the commit compared, or "worktree" when the working tree's
+	// uncommitted and untracked changes were included.
+	Head string `json:"head"`
+	// HeadCommit is the commit at head (HEAD when Head is "worktree").
+	HeadCommit string `json:"headCommit"`
+	// All is true when every component was selected.
+	All bool `json:"all"`
+	// Reason says why All is true, or summarises the selection.
+	Reason string `json:"reason"`
+	// Components are the selected components, dependencies first.
+	Components []Component `json:"components"`
+
+	// Workspace is the parsed monopipe.yaml.
+	Workspace *manifest.Workspace `json:"-"`
+	// Manifests are every component of the repository, selected or not,
+	// by name.
+	Manifests map[string]*manifest.Component `json:"-"`
+}
+
+// Component is one selected component.
+type Component struct {
+	Name      string        `json:"name"`
+	Dir       string        `json:"dir"`
+	Kind      manifest.Kind `json:"kind"`
+	DependsOn []string      `json:"dependsOn"`
+	// Reasons say why the component was selected.
+	Reasons []string `json:"reasons"`
+	// Level is the wave in which the component can build: every component
+	// it depends on (among the selected) has a lower level.
+	Level int `json:"level"`
+
+	// Manifest is the component's parsed component.yaml.
+	Manifest *manifest.Component `json:"-"`
+}
+
+// Options say what to plan.
+type Options struct {
+	// Dir is the repository root (or any folder inside it).
+	Dir string
+	// Base and Head are revisions; empty means the defaults: base is the
+	// first parent of HEAD on the base branch or the merge-base with the
+	// base branch elsewhere; head is HEAD plus the working tree.
+	Base, Head string
+	// All selects every component.
+	All bool
+	// Components narrows the selection to these names.
+	Components []string
+}
