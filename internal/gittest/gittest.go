@@ -38,6 +38,12 @@ var env = []string{
 // the test on error.
 func (r *Repo) Git(args ...string) string {
 	r.t.Helper()
+	return strings.TrimSpace(r.GitRaw(args...))
+}
+
+// GitRaw is Git without trimming the output.
+func (r *Repo) GitRaw(args ...string) string {
+	r.t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
 	cmd.Env = append(os.Environ(), env...)
@@ -45,7 +51,7 @@ func (r *Repo) Git(args ...string) string {
 	if err != nil {
 		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return strings.TrimSpace(string(out))
+	return string(out)
 }
 
 // Write writes files (path → content), creating folders.

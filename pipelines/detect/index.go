@@ -34,12 +34,16 @@ type gitIndex struct {
 	trees map[string]plumbing.Hash
 }
 
-var errIndexFormat = errors.New("unsupported index format")
+var (
+	errIndexFormat = errors.New("unsupported index format")
+	errSplitIndex  = errors.New("split or sparse index")
+)
 
 // readIndex reads the index file. It reads versions 2 to 4 with SHA-1 and
 // the cache-tree extension directly (go-git's decoder reads each field with
-// reflection, ten times slower on large trees) and hands anything else
-// (split index, sparse index) to go-git's decoder.
+// reflection, ten times slower on large trees), hands other versions to
+// go-git's decoder, and refuses split and sparse indexes, which neither
+// reads, rather than guess.
 func readIndex(file string) (*gitIndex, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
@@ -49,6 +53,9 @@ func readIndex(file string) (*gitIndex, error) {
 		return nil, fmt.Errorf("read git index: %w", err)
 	}
 	idx, err := parseIndex(data)
+	if errors.Is(err, errSplitIndex) {
+		return nil, fmt.Errorf("read git index %s: split or sparse indexes are not supported; run `git update-index --no-split-index` or `git sparse-checkout set --no-sparse-index`", file)
+	}
 	if errors.Is(err, errIndexFormat) {
 		return decodeWithGoGit(data)
 	}
@@ -130,8 +137,8 @@ func parseIndex(data []byte) (*gitIndex, error) {
 			if err := parseCacheTree(body[off:off+size], idx.trees); err != nil {
 				return nil, err
 			}
-		case "link", "sdir":
-			return nil, errIndexFormat
+		case "link", "sdir": // neither go-git nor this reader reads them
+			return nil, errSplitIndex
 		}
 		off += size
 	}
@@ -212,9 +219,11 @@ func decodeWithGoGit(data []byte) (*gitIndex, error) {
 	for i, e := range gi.Entries {
 		idx.entries[i] = entry{
 			name: e.Name, hash: e.Hash, mode: e.Mode,
-			mtimeSec: uint32(e.ModifiedAt.Unix()), mtimeNsec: uint32(e.ModifiedAt.Nanosecond()),
 			ino: e.Inode, size: e.Size, stage: uint8(e.Stage),
 			skipWorktree: e.SkipWorktree, intentToAdd: e.IntentToAdd,
+		}
+		if !e.ModifiedAt.IsZero() { // go-git decodes 0 as the zero time
+			idx.entries[i].mtimeSec, idx.entries[i].mtimeNsec = uint32(e.ModifiedAt.Unix()), uint32(e.ModifiedAt.Nanosecond())
 		}
 	}
 	if gi.Cache != nil {

@@ -59,13 +59,16 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	out := make([]fs.DirEntry, len(d.Entries))
 	for i, e := range d.Entries {
-		out[i] = treeEntry{e}
+		out[i] = treeEntry{e: e, fs: t, parent: d}
 	}
 	return out, nil
 }
 
 // ReadFile reads a file of the tree.
 func (t *treeFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.readFile(name)
@@ -90,16 +93,19 @@ func (t *treeFS) readFile(name string) ([]byte, error) {
 
 // Open opens a file or folder of the tree.
 func (t *treeFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if d, err := t.dir(name); err == nil {
-		return &treeFile{info: treeEntry{object.TreeEntry{Name: path.Base(name), Mode: filemode.Dir}}, dir: d}, nil
+		return &treeFile{info: treeEntry{e: object.TreeEntry{Name: path.Base(name), Mode: filemode.Dir}}, dir: d, fs: t}, nil
 	}
 	data, err := t.readFile(name)
 	if err != nil {
 		return nil, err
 	}
-	return &treeFile{info: treeEntry{object.TreeEntry{Name: path.Base(name), Mode: filemode.Regular}}, size: int64(len(data)), r: bytes.NewReader(data)}, nil
+	return &treeFile{info: treeEntry{e: object.TreeEntry{Name: path.Base(name), Mode: filemode.Regular}}, size: int64(len(data)), r: bytes.NewReader(data)}, nil
 }
 
 type treeFile struct {
@@ -107,10 +113,32 @@ type treeFile struct {
 	size int64
 	r    *bytes.Reader
 	dir  *object.Tree
+	fs   *treeFS
+	pos  int // entries of dir already listed
 }
 
 func (f *treeFile) Stat() (fs.FileInfo, error) { return treeInfo{f.info, f.size}, nil }
-func (f *treeFile) Close() error               { return nil }
+
+// ReadDir lists an opened folder, n entries at a time when n > 0.
+func (f *treeFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	if f.dir == nil {
+		return nil, errors.New("not a directory")
+	}
+	rest := f.dir.Entries[f.pos:]
+	if n > 0 && len(rest) > n {
+		rest = rest[:n]
+	}
+	if n > 0 && len(rest) == 0 {
+		return nil, io.EOF
+	}
+	f.pos += len(rest)
+	out := make([]fs.DirEntry, len(rest))
+	for i, e := range rest {
+		out[i] = treeEntry{e: e, fs: f.fs, parent: f.dir}
+	}
+	return out, nil
+}
+func (f *treeFile) Close() error { return nil }
 func (f *treeFile) Read(p []byte) (int, error) {
 	if f.r == nil {
 		return 0, errors.New("is a directory")
@@ -119,12 +147,27 @@ func (f *treeFile) Read(p []byte) (int, error) {
 }
 
 // treeEntry is a tree entry as an fs.DirEntry.
-type treeEntry struct{ e object.TreeEntry }
+type treeEntry struct {
+	e      object.TreeEntry
+	fs     *treeFS
+	parent *object.Tree
+}
 
-func (e treeEntry) Name() string               { return e.e.Name }
-func (e treeEntry) IsDir() bool                { return e.e.Mode == filemode.Dir }
-func (e treeEntry) Type() fs.FileMode          { return e.mode().Type() }
-func (e treeEntry) Info() (fs.FileInfo, error) { return treeInfo{e, 0}, nil }
+func (e treeEntry) Name() string      { return e.e.Name }
+func (e treeEntry) IsDir() bool       { return e.e.Mode == filemode.Dir }
+func (e treeEntry) Type() fs.FileMode { return e.mode().Type() }
+func (e treeEntry) Info() (fs.FileInfo, error) {
+	if e.IsDir() || e.parent == nil {
+		return treeInfo{e, 0}, nil
+	}
+	e.fs.mu.Lock()
+	defer e.fs.mu.Unlock()
+	f, err := e.parent.TreeEntryFile(&e.e)
+	if err != nil {
+		return nil, err
+	}
+	return treeInfo{e, f.Size}, nil
+}
 func (e treeEntry) mode() fs.FileMode {
 	m, err := e.e.Mode.ToOSFileMode()
 	if err != nil {

@@ -1,0 +1,304 @@
+package detect
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/monopipe/monopipe/internal/gittest"
+)
+
+var base = map[string]string{
+	".gitignore":           "*.log\nbuild/\n",
+	"a/x.go":               "package a\n",
+	"a/y.go":               "package a\n",
+	"b/.gitignore":         "*.tmp\n",
+	"b/z.txt":              "z\n",
+	"c/d/e/f.txt":          "deep\n",
+	"keep/build/kept.txt":  "tracked inside an ignored folder\n",
+	"exec.sh":              "#!/bin/sh\n",
+	"readme":               "r\n",
+	"gone/only.txt":        "o\n",
+	"typechange/file.txt":  "t\n",
+	"spaces in/name s.txt": "s\n",
+}
+
+// newBase commits base, with keep/build/kept.txt forced in although
+// .gitignore ignores build/.
+func newBase(t *testing.T) *gittest.Repo {
+	r := gittest.New(t)
+	r.Commit("base", base)
+	r.Git("add", "-f", "keep/build/kept.txt")
+	r.Git("commit", "-q", "-m", "force")
+	return r
+}
+
+// gitStatus is the oracle: the paths real git reports, one per file.
+func gitStatus(t *testing.T, r *gittest.Repo) []string {
+	out := r.GitRaw("-c", "core.quotePath=false", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+	var paths []string
+	for _, rec := range strings.Split(out, "\x00") {
+		if len(rec) > 3 {
+			paths = append(paths, rec[3:])
+		}
+	}
+	sort.Strings(paths)
+	return slices.Compact(paths) // "git rm --cached" lists a path twice
+}
+
+func TestStatusMatchesGit(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, r *gittest.Repo)
+	}{
+		{"clean", func(t *testing.T, r *gittest.Repo) {}},
+		{"modified", func(t *testing.T, r *gittest.Repo) { r.Write(map[string]string{"a/x.go": "package a // changed\n"}) }},
+		{"modified, same size", func(t *testing.T, r *gittest.Repo) { r.Write(map[string]string{"a/x.go": "package b\n"}) }},
+		{"staged", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"a/y.go": "package a // staged\n"})
+			r.Git("add", "a/y.go")
+		}},
+		{"staged then reverted in the working tree", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"a/y.go": "package a // staged\n"})
+			r.Git("add", "a/y.go")
+			r.Write(map[string]string{"a/y.go": "package a\n"})
+		}},
+		{"new file staged", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"new/n.go": "package n\n"})
+			r.Git("add", "new/n.go")
+		}},
+		{"deleted from the working tree", func(t *testing.T, r *gittest.Repo) { r.Remove("c/d/e/f.txt", "gone") }},
+		{"deleted from the index", func(t *testing.T, r *gittest.Repo) { r.Git("rm", "-q", "--cached", "readme") }},
+		{"folder deleted from the index", func(t *testing.T, r *gittest.Repo) { r.Git("rm", "-q", "-r", "--cached", "c") }},
+		{"untracked and ignored", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{
+				"u.txt": "u\n", "a/debug.log": "ignored\n", "b/scratch.tmp": "ignored by b/.gitignore\n",
+				"a/scratch.tmp": "not ignored outside b\n", "build/out.bin": "ignored folder\n",
+				"new/deep/er/file.txt": "untracked folder\n", "keep/build/new.txt": "ignored, next to a tracked file\n",
+			})
+		}},
+		{"info/exclude", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{".git/info/exclude": "secret.txt\n", "secret.txt": "s\n", "public.txt": "p\n"})
+		}},
+		{"tracked file in an ignored folder modified", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"keep/build/kept.txt": "changed\n"})
+		}},
+		{"mode change", func(t *testing.T, r *gittest.Repo) {
+			if err := os.Chmod(filepath.Join(r.Dir, "exec.sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlink", func(t *testing.T, r *gittest.Repo) {
+			if err := os.Symlink("readme", filepath.Join(r.Dir, "link")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"file replaced by a folder", func(t *testing.T, r *gittest.Repo) {
+			r.Remove("typechange/file.txt")
+			r.Write(map[string]string{"typechange/file.txt/inner.txt": "now a folder\n"})
+		}},
+		{"nested repository", func(t *testing.T, r *gittest.Repo) {
+			gittest.At(t, r.Dir).Git("init", "-q", filepath.Join(r.Dir, "vendored"))
+			r.Write(map[string]string{"vendored/x.txt": "x\n"})
+		}},
+		{"intent to add", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"ita.txt": "i\n"})
+			r.Git("add", "-N", "ita.txt")
+		}},
+		{"index version 4", func(t *testing.T, r *gittest.Repo) {
+			r.Git("update-index", "--index-version", "4")
+			r.Write(map[string]string{"a/x.go": "package a // v4\n", "c/new.txt": "n\n"})
+		}},
+		{"sparse checkout entry", func(t *testing.T, r *gittest.Repo) {
+			r.Git("update-index", "--skip-worktree", "b/z.txt")
+			r.Remove("b/z.txt")
+		}},
+		{"names with spaces", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"spaces in/name s.txt": "changed\n", "spaces in/new one.txt": "n\n"})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newBase(t)
+			if err := os.Chmod(filepath.Join(r.Dir, "exec.sh"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tt.change(t, r)
+			repo, err := Open(r.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer repo.Close()
+			head, err := repo.commit("--head", "HEAD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Status(repo.Git(), repo.Root(), head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := gitStatus(t, r)
+			if len(got.Changed)+len(want) > 0 && !reflect.DeepEqual(got.Changed, want) {
+				t.Errorf("Status = %q\ngit says %q", got.Changed, want)
+			}
+			// Present: every file git would list, tracked or untracked.
+			listed := strings.Split(r.Git("ls-files", "-z", "--cached", "--others", "--exclude-standard"), "\x00")
+			var wantPresent []string
+			for _, p := range listed {
+				if fi, err := os.Lstat(filepath.Join(r.Dir, p)); p != "" && err == nil && !fi.IsDir() {
+					wantPresent = append(wantPresent, p)
+				}
+			}
+			sort.Strings(wantPresent)
+			if tt.name != "nested repository" && tt.name != "sparse checkout entry" && !reflect.DeepEqual(got.Present, wantPresent) {
+				t.Errorf("Present = %q\nwant %q", got.Present, wantPresent)
+			}
+		})
+	}
+}
+
+func TestSplitIndexRefused(t *testing.T) {
+	r := newBase(t)
+	r.Git("update-index", "--split-index")
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	_, err = repo.Changes(context.Background(), Range{BaseBranch: "main"})
+	if err == nil || !strings.Contains(err.Error(), "split or sparse indexes are not supported; run `git update-index --no-split-index`") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestIndexReader checks the direct index reader against go-git's decoder
+// on every index version git writes.
+func TestIndexReader(t *testing.T) {
+	for _, version := range []string{"2", "3", "4"} {
+		t.Run("v"+version, func(t *testing.T) {
+			r := newBase(t)
+			r.Write(map[string]string{"ita.txt": "i\n", "c/d/e/f.txt": "changed\n"})
+			r.Git("add", "c/d/e/f.txt")   // invalidates c, c/d, c/d/e and the root in the cache tree
+			r.Git("add", "-N", "ita.txt") // extended flags force v3 or later
+			r.Git("update-index", "--skip-worktree", "readme")
+			r.Git("update-index", "--index-version", version)
+			data, err := os.ReadFile(filepath.Join(r.Dir, ".git", "index"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, err := parseIndex(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow, err := decodeWithGoGit(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(fast.entries, slow.entries) {
+				t.Errorf("direct reader and go-git disagree:\n%+v\n%+v", fast.entries, slow.entries)
+			}
+			if len(fast.entries) != len(base)+1 {
+				t.Errorf("%d entries, want %d", len(fast.entries), len(base)+1)
+			}
+			// The cache tree holds exactly the folders git still knows the
+			// tree of, with the hashes of HEAD's trees.
+			want := map[string]plumbing.Hash{}
+			for _, d := range []string{"a", "b", "gone", "keep", "keep/build", "spaces in", "typechange"} {
+				want[d] = plumbing.NewHash(r.Git("rev-parse", "HEAD:"+d))
+			}
+			if !reflect.DeepEqual(fast.trees, want) {
+				t.Errorf("cache tree = %v\nwant %v", fast.trees, want)
+			}
+		})
+	}
+}
+
+func TestTreeFS(t *testing.T) {
+	r := newBase(t)
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	fsys, err := repo.HeadFS("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for p := range base {
+		want = append(want, p)
+	}
+	if err := fstest.TestFS(fsys, want...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFindMarker(t *testing.T) {
+	r := gittest.New(t)
+	root := r.Commit("root", map[string]string{"a": "1"})
+	r.Git("checkout", "-q", "-b", "side")
+	r.Commit("side work [full rebuild]", map[string]string{"b": "1"})
+	r.Git("checkout", "-q", "main")
+	r.Commit("main work", map[string]string{"c": "1"})
+	r.Git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+	head := r.Commit("after", map[string]string{"d": "1"})
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	tests := []struct {
+		base, head string
+		found      bool
+	}{
+		{root, head, true},      // the side branch's commit is in range through the merge
+		{"side", head, false},   // reachable from base: not in range
+		{"HEAD~1", head, false}, // only "after"
+	}
+	for _, tt := range tests {
+		b, err := repo.commit("--base", tt.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := repo.commit("--head", tt.head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := repo.findMarker(b, h, "[full rebuild]")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (id != "") != tt.found {
+			t.Errorf("%s..%s: found %q, want found=%v", tt.base, tt.head, id, tt.found)
+		}
+	}
+}
+
+func TestChangesRenameBothSides(t *testing.T) {
+	r := newBase(t)
+	r.Git("mv", "a/x.go", "b/x.go")
+	r.Git("commit", "-q", "-m", "move")
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	res, err := repo.Changes(context.Background(), Range{Head: "HEAD", BaseBranch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a/x.go", "b/x.go"}; !reflect.DeepEqual(res.Paths, want) {
+		t.Errorf("paths = %v, want %v", res.Paths, want)
+	}
+	if res.BaseHow != "first parent of HEAD on main" || res.Worktree || res.Files != nil {
+		t.Errorf("result = %+v", res)
+	}
+}
