@@ -33,16 +33,14 @@ func main() {
 
 // run is the whole command; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := planFlags(stderr)
 	if len(args) == 0 || args[0] != "plan" {
-		fmt.Fprint(stderr, usage)
-		planFlags(io.Discard).fs.SetOutput(stderr)
-		planFlags(stderr).fs.PrintDefaults()
+		f.fs.Usage()
 		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
 			fmt.Fprintf(stderr, "\nmonopipe: unknown command %q\n", args[0])
 		}
 		return 2
 	}
-	f := planFlags(stderr)
 	if err := f.fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
