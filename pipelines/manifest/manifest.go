@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"gopkg.in/yaml.v3"
 )
 
 // File names that monopipe looks for.
@@ -104,11 +105,15 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // ParseWorkspace parses monopipe.yaml content. name is used in errors.
 func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 	ws := &Workspace{}
-	if _, err := decodeStrict(name, data, ws); err != nil {
+	root, err := decodeStrict(name, data, ws)
+	if err != nil {
 		return nil, err
 	}
 	ws.Path = name
 	ws.applyDefaults()
+	if err := validateSections(name, root, ws.Publish, ws.Deploy); err != nil {
+		return nil, err
+	}
 	for _, list := range []struct {
 		key   string
 		globs []string
@@ -154,6 +159,9 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 	if err := c.validate(lineOf(root, "name"), lineOf(root, "kind")); err != nil {
 		return nil, err
 	}
+	if err := validateSections(p, root, c.Publish, c.Deploy); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -189,6 +197,18 @@ func (c *Component) validate(nameLine, kindLine int) error {
 				return fmt.Errorf("%s: %s: %w", c.Path, list.key, err)
 			}
 		}
+	}
+	return nil
+}
+
+// validateSections checks the publish and deploy sections' values, naming
+// the file and the section's line.
+func validateSections(file string, root *yaml.Node, p Publish, d Deploy) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%s:%d: %w", file, lineOf(root, "publish"), err)
+	}
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("%s:%d: %w", file, lineOf(root, "deploy"), err)
 	}
 	return nil
 }

@@ -28,6 +28,8 @@ func TestParseComponentErrors(t *testing.T) {
 		{"unknown kind", "name: a\nkind: rust\n", `c/component.yaml:2: unknown kind "rust"`},
 		{"self dependency", "name: a\nkind: go\ndependsOn:\n  - a\n", "c/component.yaml:4: a depends on itself"},
 		{"repeated dependency", "name: a\nkind: go\ndependsOn: [b, b]\n", `c/component.yaml:3: dependsOn lists "b" twice`},
+		{"bad deploy value", "name: a\nkind: go\ndeploy:\n  on: [friday]\n", `c/component.yaml:4: deploy.on: "friday" is not one of`},
+		{"bad publish value", "name: a\nkind: go\npublish:\n  generic:\n    method: GET\n", `c/component.yaml:4: publish.generic.method: "GET" is not one of PUT, POST`},
 		{"bad glob", "name: a\nkind: go\ninputs: [\"[\"]\n", `c/component.yaml: inputs: bad glob "["`},
 	}
 	for _, tt := range tests {

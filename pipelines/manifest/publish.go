@@ -86,8 +86,9 @@ type PyPIPublish struct {
 
 // GenericPublish uploads files over HTTP. It is on when URL is set.
 type GenericPublish struct {
-	// URL is a template: {name}, {version}, {file} and {sha} (the file's
-	// sha256) are replaced.
+	// URL is a template: {name} (component), {version} (the release
+	// version, else the short commit), {file} (base name), {sha} (the
+	// file's sha256), {commit} and {branch} (sanitised) are replaced.
 	URL string `yaml:"url"`
 	// Method is PUT (default, raw body) or POST (multipart, field "file").
 	Method string `yaml:"method"`

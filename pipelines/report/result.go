@@ -23,6 +23,9 @@ type Step struct {
 	Duration time.Duration `json:"duration"`
 	// Cached is true when the engine answered the step from its cache.
 	Cached bool `json:"cached"`
+	// CacheUnknown is true when the step could not tell whether it was
+	// cached (a Dockerfile build gives no sign); Cached is then false.
+	CacheUnknown bool `json:"cacheUnknown,omitempty"`
 	// Output is the tail of the step's combined output (secrets scrubbed).
 	Output string `json:"output,omitempty"`
 	// Error is a one-line description of the failure or skip reason.
@@ -43,6 +46,9 @@ type Component struct {
 	// Artifacts are what the component produced or published (image refs
 	// with digests, package names, S3 keys), for people and for later steps.
 	Artifacts []string `json:"artifacts,omitempty"`
+	// Log is every step's full output (secrets scrubbed); renderers write
+	// it to logs/<name>.log rather than into results.json.
+	Log string `json:"-"`
 }
 
 // Results is a whole run.

@@ -1,0 +1,3 @@
+module github.com/monopipe/monopipe/components/greet
+
+go 1.26

@@ -1,0 +1,130 @@
+// Package mototest starts a real moto_server (a local AWS: S3, ECR, Lambda,
+// IAM, STS) for tests, on a free loopback port, stopped at cleanup.
+package mototest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/monopipe/monopipe/pipelines/awsconf"
+)
+
+// Region is the region tests use.
+const Region = "us-east-1"
+
+// Fake static credentials; moto accepts any. Tests search output for
+// Credentials.SecretAccessKey to prove it never leaks.
+var Credentials = awsconf.Credentials{
+	AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+	SecretAccessKey: "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",
+}
+
+// Start runs moto_server and returns its endpoint URL. env adds environment
+// variables (KEY=value). The test is skipped when moto_server is absent.
+func Start(tb testing.TB, env ...string) string {
+	tb.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		tb.Skip("moto_server not installed (pip install 'moto[server]'): skipping AWS tests")
+	}
+	port, err := FreePort()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Env = append(os.Environ(), env...)
+	logf, err := os.CreateTemp(tb.TempDir(), "moto-*.log")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start moto_server: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := WaitHTTP(url+"/moto-api/", 30*time.Second); err != nil {
+		log, _ := os.ReadFile(logf.Name())
+		tb.Fatalf("moto_server: %v\n%s", err, log)
+	}
+	return url
+}
+
+// Config is an aws.Config for the moto at endpoint, with fake credentials.
+func Config(tb testing.TB, endpoint string) aws.Config {
+	tb.Helper()
+	cfg, err := awsconf.Load(context.Background(), awsconf.Options{Region: Region, Endpoint: endpoint, Credentials: Credentials})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// WaitHTTP polls url until it answers with any HTTP status, or times out.
+func WaitHTTP(url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer within %s: %w", url, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// CreateLambdaRole creates an IAM role that Lambda may assume and returns
+// its ARN. It speaks IAM's query API directly, unsigned (moto does not check
+// signatures by default), so tests need no IAM client.
+func CreateLambdaRole(tb testing.TB, endpoint, name string) string {
+	tb.Helper()
+	form := url.Values{
+		"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {name},
+		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`},
+	}
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(form.Encode()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// moto routes by the credential scope's service name.
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+Credentials.AccessKeyID+"/20260101/"+Region+"/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("create role %s: %v", name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("create role %s: %s\n%s", name, resp.Status, body)
+	}
+	return "arn:aws:iam::123456789012:role/" + name
+}

@@ -1,0 +1,413 @@
+// Package build defines each component's build and test on a Dagger engine,
+// one builder per kind, against the published Go SDK (dagger.io/dagger), and
+// exposes them as steps for the run package's executor.
+//
+// Sources: a component's containers see only its own folder, its inputs
+// globs, and the folders of the components it depends on (directly or not),
+// at their repository paths under /src. A change elsewhere in the
+// repository therefore leaves its cache intact. Dependencies' folders are
+// included because local references between components are by path (a Go
+// replace directive, a pip or npm path dependency), and a change in a
+// dependency rebuilds its dependents anyway.
+//
+// Outputs: every component produces Files (binaries, wheels and sdists, npm
+// tarballs, custom outputs) and, for go and docker, Images. A component's
+// containers get the Files of each component it depends on, directly or not,
+// at /deps/<name> (PIP_FIND_LINKS lists them for python); a docker build
+// gets them in its context under .monopipe/deps/<name>.
+//
+// Pipelines are lazy: defining one runs nothing; a step runs on the engine
+// only when the executor calls it, and the engine caches each exec by its
+// inputs.
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"dagger.io/dagger"
+
+	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/plan"
+	"github.com/monopipe/monopipe/pipelines/run"
+)
+
+// Pinned Debian-based default images; monopipe.yaml's images section and a
+// component's build.image override them (to use a mirror, for example).
+const (
+	DefaultGoImage      = "golang:1.26-bookworm"
+	DefaultPythonImage  = "python:3.12-slim-bookworm"
+	DefaultNodeImage    = "node:22-bookworm-slim"
+	DefaultRuntimeImage = "debian:bookworm-slim"
+)
+
+// Step names, as they appear in results.
+const (
+	StepBuild = "build"
+	StepTest  = "test"
+)
+
+// Paths inside build containers.
+const (
+	srcPath  = "/src"
+	outPath  = "/out"
+	depsPath = "/deps"
+)
+
+// alwaysExcluded never enters a container: VCS data, installed packages and
+// caches that tools write into the tree.
+var alwaysExcluded = []string{".git", "**/node_modules", "**/__pycache__", "**/.pytest_cache", "**/*.egg-info"}
+
+// Builder defines the pipelines of one repository's components.
+type Builder struct {
+	client *dagger.Client
+	source *dagger.Directory
+	images manifest.Images
+	comps  map[string]*manifest.Component
+
+	mu    sync.Mutex
+	memo  map[string]*memo
+	goMod struct {
+		once sync.Once
+		dirs map[string]bool
+		err  error
+	}
+}
+
+type memo struct {
+	once sync.Once
+	p    *Pipeline
+	err  error
+}
+
+// New returns a Builder for the repository in source (its root), with the
+// workspace's images and every component's manifest by name (plan.Plan's
+// Workspace and Manifests).
+func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace, comps map[string]*manifest.Component) *Builder {
+	images := manifest.Images{}
+	if ws != nil {
+		images = ws.Images
+	}
+	images.Go = or(images.Go, DefaultGoImage)
+	images.Python = or(images.Python, DefaultPythonImage)
+	images.Node = or(images.Node, DefaultNodeImage)
+	images.Runtime = or(images.Runtime, DefaultRuntimeImage)
+	return &Builder{client: client, source: source, images: images, comps: comps, memo: map[string]*memo{}}
+}
+
+// Pipeline is one component's build and test, defined but not run.
+type Pipeline struct {
+	Component *manifest.Component
+	// Files are the component's artifacts; nothing runs until they are read.
+	Files *dagger.Directory
+	// Images are the component's runtime images, one per platform (go and
+	// docker; empty for other kinds).
+	Images []*dagger.Container
+
+	build    action
+	test     action
+	testSkip string // why there is no test, when test is nil
+}
+
+// action is what a step evaluates: an exec whose output carries the stamp
+// of when it ran, or containers to sync (a Dockerfile build).
+type action struct {
+	exec *dagger.Container
+	sync []*dagger.Container
+	// note describes a sync action in the step's output.
+	note string
+}
+
+// Pipeline returns the named component's pipeline, defining it (and its
+// dependencies') on first use.
+func (b *Builder) Pipeline(ctx context.Context, name string) (*Pipeline, error) {
+	b.mu.Lock()
+	m, ok := b.memo[name]
+	if !ok {
+		m = &memo{}
+		b.memo[name] = m
+	}
+	b.mu.Unlock()
+	m.once.Do(func() { m.p, m.err = b.define(ctx, name) })
+	return m.p, m.err
+}
+
+func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
+	c, ok := b.comps[name]
+	if !ok {
+		return nil, fmt.Errorf("build: unknown component %q", name)
+	}
+	deps, err := b.closure(name)
+	if err != nil {
+		return nil, err
+	}
+	in := inputs{c: c, deps: map[string]*dagger.Directory{}}
+	for _, d := range deps {
+		dp, err := b.Pipeline(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: dependency %s: %w", name, d, err)
+		}
+		in.deps[d] = dp.Files
+		in.depDirs = append(in.depDirs, b.comps[d].Dir)
+	}
+	var p *Pipeline
+	switch c.Kind {
+	case manifest.KindGo:
+		p, err = b.golang(ctx, in)
+	case manifest.KindPython:
+		p, err = b.python(in)
+	case manifest.KindNode:
+		p, err = b.node(in)
+	case manifest.KindDocker:
+		p, err = b.docker(in)
+	case manifest.KindCustom:
+		p, err = b.custom(in)
+	default:
+		err = fmt.Errorf("unknown kind %q", c.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build %s (%s): %w", name, c.Path, err)
+	}
+	p.Component = c
+	return p, nil
+}
+
+// inputs are what a kind's builder starts from.
+type inputs struct {
+	c *manifest.Component
+	// deps are the Files of every component c depends on, by name.
+	deps map[string]*dagger.Directory
+	// depDirs are those components' folders.
+	depDirs []string
+}
+
+// closure lists every component name depends on, directly or not, sorted.
+func (b *Builder) closure(name string) ([]string, error) {
+	seen := map[string]bool{}
+	var visit func(n string, stack []string) error
+	visit = func(n string, stack []string) error {
+		for _, s := range stack {
+			if s == n {
+				return fmt.Errorf("build: dependency cycle: %s", strings.Join(append(stack, n), " -> "))
+			}
+		}
+		c, ok := b.comps[n]
+		if !ok {
+			return fmt.Errorf("build: %s depends on unknown component %q", stack[len(stack)-1], n)
+		}
+		for _, d := range c.DependsOn {
+			if err := visit(d, append(stack, n)); err != nil {
+				return err
+			}
+			seen[d] = true
+		}
+		return nil
+	}
+	if err := visit(name, nil); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// tree returns the repository filtered to what in's containers may see:
+// the component's folder, its dependencies' folders, its inputs and extra
+// repo-relative paths.
+func (b *Builder) tree(in inputs, extra ...string) *dagger.Directory {
+	include := []string{dirGlob(in.c.Dir)}
+	for _, d := range in.depDirs {
+		include = append(include, dirGlob(d))
+	}
+	include = append(include, manifest.RepoGlobs(in.c.Dir, in.c.Inputs)...)
+	include = append(include, extra...)
+	return b.source.Filter(dagger.DirectoryFilterOpts{Include: include, Exclude: alwaysExcluded})
+}
+
+// prepare returns a container of image with the filtered tree at /src, the
+// working directory at the component's folder, the dependencies' Files at
+// /deps/<name>, the component's env and the given cache volumes.
+func (b *Builder) prepare(in inputs, image string, tree *dagger.Directory, caches map[string]string) *dagger.Container {
+	ctr := b.client.Container().From(image)
+	for _, p := range sortedKeys(caches) {
+		ctr = ctr.WithMountedCache(p, b.client.CacheVolume("monopipe-"+caches[p]))
+	}
+	for _, d := range sortedKeys(in.deps) {
+		ctr = ctr.WithMountedDirectory(path.Join(depsPath, d), in.deps[d])
+	}
+	for _, k := range sortedKeys(in.c.Build.Env) {
+		ctr = ctr.WithEnvVariable(k, in.c.Build.Env[k])
+	}
+	return ctr.WithDirectory(srcPath, tree).WithWorkdir(path.Join(srcPath, in.c.Dir))
+}
+
+// stampScript makes an exec print, as its first line, the engine's clock
+// when it started, with stderr merged into stdout. An exec answered from
+// the engine's cache replays the output of the run that made it, so its
+// stamp is older than the step's start: that is how a step knows it was
+// cached. The script is part of the exec's cache key, and never changes.
+const stampScript = `exec 2>&1; echo "` + stampPrefix + `$(date +%s%N)"; exec "$@"`
+
+const stampPrefix = "monopipe-exec-start "
+
+// withStep adds the exec of a step: a shell script run with set -e.
+func withStep(ctr *dagger.Container, script string) *dagger.Container {
+	return ctr.WithExec([]string{"sh", "-c", stampScript, "monopipe", "sh", "-ec", script})
+}
+
+// Steps returns the build and test steps for run.Run, followed by extra
+// steps (publish, deploy) that callers provide.
+func (b *Builder) Steps(extra ...run.Step) []run.Step {
+	return append([]run.Step{b.BuildStep(), b.TestStep()}, extra...)
+}
+
+// BuildStep builds a component: its build exec (or Dockerfile build) and
+// its runtime images.
+func (b *Builder) BuildStep() run.Step { return run.Step{Name: StepBuild, Run: b.buildStep} }
+
+// TestStep tests a component. Used alone (a test-only run), it still
+// builds first where the kind tests what it built (python, node, custom,
+// docker test.command); go and docker test stages test the sources alone.
+func (b *Builder) TestStep() run.Step { return run.Step{Name: StepTest, Run: b.testStep} }
+
+func (b *Builder) buildStep(ctx context.Context, c plan.Component) (run.Outcome, error) {
+	p, err := b.Pipeline(ctx, c.Name)
+	if err != nil {
+		return run.Outcome{}, err
+	}
+	out, err := evaluate(ctx, p.build)
+	if err != nil {
+		return out, err
+	}
+	// The runtime images are part of the build: assemble them now, so that
+	// a missing base image fails here rather than at publish.
+	for _, img := range p.Images {
+		if _, err := img.Sync(ctx); err != nil {
+			return out, fmt.Errorf("runtime image: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (b *Builder) testStep(ctx context.Context, c plan.Component) (run.Outcome, error) {
+	p, err := b.Pipeline(ctx, c.Name)
+	if err != nil {
+		return run.Outcome{}, err
+	}
+	if p.testSkip != "" {
+		return run.Outcome{Skipped: p.testSkip}, nil
+	}
+	return evaluate(ctx, p.test)
+}
+
+// evaluate runs an action on the engine and reports its output and whether
+// it was cached.
+func evaluate(ctx context.Context, a action) (run.Outcome, error) {
+	started := time.Now()
+	if a.exec == nil {
+		for _, c := range a.sync {
+			if _, err := c.Sync(ctx); err != nil {
+				return run.Outcome{Output: execOutput(err)}, errMessage(err)
+			}
+		}
+		// A Dockerfile build does not say whether its RUN lines ran.
+		return run.Outcome{Output: a.note, CacheUnknown: true}, nil
+	}
+	stdout, err := a.exec.Stdout(ctx)
+	if err != nil {
+		out, _, _ := unstamp(execOutput(err), started)
+		return run.Outcome{Output: out}, errMessage(err)
+	}
+	out, cached, ok := unstamp(stdout, started)
+	return run.Outcome{Output: out, Cached: cached, CacheUnknown: !ok}, nil
+}
+
+// unstamp removes the stamp line from an exec's output and says whether the
+// exec started before the step did (was cached); ok is false without a
+// readable stamp.
+func unstamp(out string, started time.Time) (rest string, cached, ok bool) {
+	first, rest, _ := strings.Cut(out, "\n")
+	ts, found := strings.CutPrefix(first, stampPrefix)
+	if !found {
+		return out, false, false
+	}
+	ns, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return rest, false, false
+	}
+	return rest, ns < started.UnixNano(), true
+}
+
+// execOutput is what a failed exec printed (stdout carries stderr too,
+// through the stamp script; stderr is added for execs without it).
+func execOutput(err error) string {
+	var ee *dagger.ExecError
+	if !errors.As(err, &ee) {
+		return ""
+	}
+	return ee.Stdout + ee.Stderr
+}
+
+// errMessage shortens an exec failure to its exit code: the output, kept
+// apart, says the rest.
+func errMessage(err error) error {
+	var ee *dagger.ExecError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("exit code %d", ee.ExitCode)
+	}
+	return err
+}
+
+// script joins shell commands, one per line.
+func script(lines ...string) string { return strings.Join(lines, "\n") }
+
+// shellQuote quotes argv for a POSIX shell.
+func shellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// testScript is the test command: the component's test.command when set,
+// else def.
+func testScript(t manifest.Test, def string) string {
+	if len(t.Command) > 0 {
+		return shellQuote(t.Command)
+	}
+	return def
+}
+
+func dirGlob(dir string) string {
+	if dir == "." || dir == "" {
+		return "**"
+	}
+	return dir + "/**"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}

@@ -1,0 +1,285 @@
+// Package ciconfig checks the repository's thin CI wrappers for the rules
+// that their own validators cannot see: GitHub workflows pin their actions
+// and the Dagger version, grant least privilege and keep expressions out of
+// run: scripts; CircleCI's config references only jobs, executors and
+// commands it defines, pins Dagger, and filters its release workflow to tags.
+package ciconfig
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DaggerVersion is the Dagger CLI and engine version the wrappers must pin.
+const DaggerVersion = "0.21.8"
+
+var (
+	shaRE    = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	envRefRE = regexp.MustCompile(`^\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$`)
+	exprRE   = regexp.MustCompile(`\$\{\{`)
+)
+
+// Workflow is the part of a GitHub Actions workflow that the checks read.
+type Workflow struct {
+	On          yaml.Node         `yaml:"on"`
+	Permissions yaml.Node         `yaml:"permissions"`
+	Env         map[string]string `yaml:"env"`
+	Jobs        map[string]Job    `yaml:"jobs"`
+}
+
+// Job is one workflow job.
+type Job struct {
+	Permissions yaml.Node `yaml:"permissions"`
+	Steps       []Step    `yaml:"steps"`
+}
+
+// Step is one job step.
+type Step struct {
+	Name string            `yaml:"name"`
+	Uses string            `yaml:"uses"`
+	Run  string            `yaml:"run"`
+	With map[string]string `yaml:"with"`
+	Env  map[string]string `yaml:"env"`
+}
+
+// CheckWorkflow checks a GitHub Actions workflow file; name is used in
+// messages. Every problem is reported, joined.
+func CheckWorkflow(name string, data []byte) error {
+	var w Workflow
+	if err := yaml.Unmarshal(data, &w); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(name+": "+format, args...)) }
+	if len(w.Jobs) == 0 {
+		fail("no jobs")
+	}
+	if !permissionsSet(w.Permissions) {
+		for _, id := range slices.Sorted(maps.Keys(w.Jobs)) {
+			if !permissionsSet(w.Jobs[id].Permissions) {
+				fail("job %s: no least-privilege permissions (set them at the top or on every job)", id)
+			}
+		}
+	}
+	daggerCalls := 0
+	for _, id := range slices.Sorted(maps.Keys(w.Jobs)) {
+		for i, s := range w.Jobs[id].Steps {
+			where := fmt.Sprintf("job %s step %d", id, i+1)
+			if exprRE.MatchString(s.Run) {
+				fail("%s: ${{ }} inside run: (pass values through env: instead)", where)
+			}
+			if strings.Contains(s.Run, "dagger call") {
+				daggerCalls++
+			}
+			if s.Uses == "" || strings.HasPrefix(s.Uses, "./") {
+				continue
+			}
+			action, ref, _ := strings.Cut(s.Uses, "@")
+			if !shaRE.MatchString(ref) {
+				fail("%s: %s is not pinned to a full commit id", where, s.Uses)
+			}
+			switch action {
+			case "dagger/dagger-for-github":
+				if v := resolveEnv(s.With["version"], w.Env); strings.TrimPrefix(v, "v") != DaggerVersion {
+					fail("%s: dagger-for-github version %q, want %s", where, v, DaggerVersion)
+				}
+			case "actions/checkout":
+				if s.With["persist-credentials"] != "false" {
+					fail("%s: actions/checkout must set persist-credentials: false (the token would reach the Dagger source)", where)
+				}
+			}
+		}
+	}
+	if daggerCalls == 0 {
+		fail("no step runs dagger call")
+	}
+	return errors.Join(errs...)
+}
+
+// permissionsSet is true for a permissions mapping (scopes listed one by
+// one) or "read-all"; absent or "write-all" is false.
+func permissionsSet(n yaml.Node) bool {
+	return n.Kind == yaml.MappingNode || (n.Kind == yaml.ScalarNode && n.Value == "read-all")
+}
+
+func resolveEnv(v string, env map[string]string) string {
+	if m := envRefRE.FindStringSubmatch(v); m != nil {
+		return env[m[1]]
+	}
+	return v
+}
+
+// CircleCI is the part of .circleci/config.yml that the checks read.
+type CircleCI struct {
+	Version   string                    `yaml:"version"`
+	Executors map[string]CircleExecutor `yaml:"executors"`
+	Commands  map[string]CircleCommand  `yaml:"commands"`
+	Jobs      map[string]CircleJob      `yaml:"jobs"`
+	Workflows map[string]CircleWorkflow `yaml:"workflows"`
+}
+
+// CircleExecutor is a reusable executor.
+type CircleExecutor struct {
+	Environment map[string]string `yaml:"environment"`
+}
+
+// CircleCommand is a reusable command.
+type CircleCommand struct {
+	Steps []yaml.Node `yaml:"steps"`
+}
+
+// CircleJob is one job.
+type CircleJob struct {
+	Executor    string            `yaml:"executor"`
+	Environment map[string]string `yaml:"environment"`
+	Steps       []yaml.Node       `yaml:"steps"`
+}
+
+// CircleWorkflow is one workflow; each job entry is a name or a mapping
+// from the name to its settings.
+type CircleWorkflow struct {
+	Jobs []yaml.Node `yaml:"jobs"`
+}
+
+// circleBuiltins are CircleCI's built-in step types.
+var circleBuiltins = map[string]bool{
+	"run": true, "checkout": true, "store_artifacts": true, "store_test_results": true,
+	"save_cache": true, "restore_cache": true, "persist_to_workspace": true, "attach_workspace": true,
+	"add_ssh_keys": true, "setup_remote_docker": true, "when": true, "unless": true,
+}
+
+type circleJobRef struct {
+	Name     string
+	Requires []string `yaml:"requires"`
+	Filters  struct {
+		Tags     struct{ Only, Ignore string }
+		Branches struct{ Only, Ignore string }
+	} `yaml:"filters"`
+}
+
+// CheckCircleCI checks .circleci/config.yml: it parses; every job,
+// executor and command referenced exists; Dagger is pinned; test results
+// and artifacts are stored; and a job that runs `dagger call release` runs
+// only on tags (tag filter set, branches ignored). Problems are joined.
+func CheckCircleCI(data []byte) error {
+	var c CircleCI
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		return fmt.Errorf(".circleci/config.yml: %w", err)
+	}
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(".circleci/config.yml: "+format, args...))
+	}
+	if c.Version != "2.1" {
+		fail("version %q, want 2.1", c.Version)
+	}
+	used := map[string]bool{} // step kinds used anywhere
+	var runs []string         // every run command
+	releaseJobs := map[string]bool{}
+	check := func(where string, steps []yaml.Node) {
+		kinds, cmds := circleSteps(steps)
+		for _, k := range kinds {
+			if _, ok := c.Commands[k]; !ok && !circleBuiltins[k] {
+				fail("%s: step %q is neither a built-in step nor a defined command", where, k)
+			}
+			used[k] = true
+		}
+		runs = append(runs, cmds...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Commands)) {
+		check("command "+name, c.Commands[name].Steps)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Jobs)) {
+		j := c.Jobs[name]
+		if _, ok := c.Executors[j.Executor]; !ok {
+			fail("job %s: executor %q is not defined", name, j.Executor)
+		}
+		n := len(runs)
+		check("job "+name, j.Steps)
+		if strings.Contains(strings.Join(runs[n:], "\n"), "dagger call release") {
+			releaseJobs[name] = true
+		}
+	}
+	for _, k := range []string{"store_test_results", "store_artifacts"} {
+		if !used[k] {
+			fail("no %s step", k)
+		}
+	}
+	pinned := false
+	for _, e := range c.Executors {
+		pinned = pinned || e.Environment["DAGGER_VERSION"] == DaggerVersion
+	}
+	for _, r := range runs {
+		if strings.Contains(r, "dl.dagger.io") && !strings.Contains(r, `DAGGER_VERSION="$DAGGER_VERSION"`) {
+			pinned = false
+		}
+	}
+	if !pinned {
+		fail("the dagger CLI is not installed pinned to %s (executor environment DAGGER_VERSION, used by the install command)", DaggerVersion)
+	}
+	if len(c.Workflows) == 0 {
+		fail("no workflows")
+	}
+	for _, wf := range slices.Sorted(maps.Keys(c.Workflows)) {
+		for _, n := range c.Workflows[wf].Jobs {
+			ref, err := jobRef(n)
+			if err != nil {
+				fail("workflow %s: %v", wf, err)
+				continue
+			}
+			if _, ok := c.Jobs[ref.Name]; !ok {
+				fail("workflow %s: job %q is not defined", wf, ref.Name)
+			}
+			if releaseJobs[ref.Name] && (ref.Filters.Tags.Only == "" || ref.Filters.Branches.Ignore != "/.*/") {
+				fail("workflow %s: release job %s must run on tags only (filters.tags.only and filters.branches.ignore: /.*/)", wf, ref.Name)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func jobRef(n yaml.Node) (circleJobRef, error) {
+	var ref circleJobRef
+	switch {
+	case n.Kind == yaml.ScalarNode:
+		ref.Name = n.Value
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2:
+		ref.Name = n.Content[0].Value
+		if err := n.Content[1].Decode(&ref); err != nil {
+			return ref, fmt.Errorf("line %d: job %s: %w", n.Line, ref.Name, err)
+		}
+	default:
+		return ref, fmt.Errorf("line %d: a job entry is a name or a one-key mapping", n.Line)
+	}
+	return ref, nil
+}
+
+// circleSteps lists the kind of each step (a built-in or a command name)
+// and the text of every run command.
+func circleSteps(steps []yaml.Node) (kinds, runs []string) {
+	for _, s := range steps {
+		kind, body := s.Value, (*yaml.Node)(nil)
+		if s.Kind == yaml.MappingNode && len(s.Content) == 2 {
+			kind, body = s.Content[0].Value, s.Content[1]
+		}
+		kinds = append(kinds, kind)
+		if kind != "run" || body == nil {
+			continue
+		}
+		if body.Kind == yaml.ScalarNode {
+			runs = append(runs, body.Value)
+			continue
+		}
+		var r struct{ Command string }
+		if body.Decode(&r) == nil {
+			runs = append(runs, r.Command)
+		}
+	}
+	return kinds, runs
+}

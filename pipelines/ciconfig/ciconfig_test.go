@@ -1,0 +1,133 @@
+package ciconfig
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var repoRoot = filepath.Join("..", "..")
+
+func read(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func workflows(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(repoRoot, ".github", "workflows", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows found: %v", err)
+	}
+	return files
+}
+
+// TestRepositoryWrappers checks the files this repository ships.
+func TestRepositoryWrappers(t *testing.T) {
+	for _, f := range workflows(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckWorkflow(filepath.Base(f), data); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := CheckCircleCI([]byte(read(t, ".circleci/config.yml"))); err != nil {
+		t.Error(err)
+	}
+}
+
+// edit applies one replacement to a real file's text, failing if the text
+// to replace is absent (so a broken variant is never the original).
+func edit(t *testing.T, text, old, new string) []byte {
+	t.Helper()
+	if !strings.Contains(text, old) {
+		t.Fatalf("variant: %q not found", old)
+	}
+	return []byte(strings.Replace(text, old, new, 1))
+}
+
+func TestWorkflowRules(t *testing.T) {
+	ci := read(t, ".github/workflows/ci.yml")
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"no permissions", "permissions:\n  contents: read\n  statuses: write\n  pull-requests: write\n", "", "job build: no least-privilege permissions"},
+		{"write-all", "permissions:\n  contents: read\n  statuses: write\n  pull-requests: write\n", "permissions: write-all\n", "job ci: no least-privilege permissions"},
+		{"event payload in run", `echo "job results: $RESULTS"`, `echo "${{ github.event.pull_request.title }}"`, "job results step 1: ${{ }} inside run:"},
+		{"head_ref in run", `--head="$GITHUB_SHA" \`, `--head="${{ github.head_ref }}" \`, "job ci step 3: ${{ }} inside run:"},
+		{"action by tag", "dagger/dagger-for-github@27b130bf0f79a7f6fbbbe0fbca6760dc9bb40a77 # v8.4.1", "dagger/dagger-for-github@v8", "dagger/dagger-for-github@v8 is not pinned"},
+		{"dagger latest", "DAGGER_VERSION: \"0.21.8\"", "DAGGER_VERSION: latest", `dagger-for-github version "latest", want 0.21.8`},
+		{"checkout keeps token", "fetch-depth: 0\n          persist-credentials: false", "fetch-depth: 0", "must set persist-credentials: false"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckWorkflow("ci.yml", edit(t, ci, tc.old, tc.new))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+	if err := CheckWorkflow("x.yml", []byte("jobs: [")); err == nil {
+		t.Error("broken YAML passed")
+	}
+}
+
+func TestCircleCIRules(t *testing.T) {
+	cfg := read(t, ".circleci/config.yml")
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"unknown job", "      - ci\n", "      - lint\n", `workflow ci: job "lint" is not defined`},
+		{"release on branches", "            branches:\n              ignore: /.*/\n", "", "release job release must run on tags only"},
+		{"release without tag filter", "            tags:\n              only: /^([a-z0-9._-]+\\/)?v\\d+\\.\\d+\\.\\d+.*/\n", "", "release job release must run on tags only"},
+		{"unpinned dagger", "DAGGER_VERSION: 0.21.8", "DAGGER_VERSION: latest", "not installed pinned to 0.21.8"},
+		{"install ignores the pin", `DAGGER_VERSION="$DAGGER_VERSION" sh`, "sh", "not installed pinned to 0.21.8"},
+		{"unknown executor", "  ci:\n    executor: dagger", "  ci:\n    executor: docker", `job ci: executor "docker" is not defined`},
+		{"unknown command", "      - install-dagger\n", "      - install-dager\n", `step "install-dager" is neither a built-in step nor a defined command`},
+		{"no test results", "      - store_test_results:\n          path: monopipe-report/junit.xml\n", "", "no store_test_results step"},
+		{"old version", "version: 2.1", "version: 2", `version "2", want 2.1`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckCircleCI(edit(t, cfg, tc.old, tc.new))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+	if err := CheckCircleCI([]byte("jobs: [")); err == nil {
+		t.Error("broken YAML passed")
+	}
+}
+
+// TestActionlint runs actionlint (and, through it, shellcheck when
+// installed) on every workflow. .ci/setup.d/ci.sh installs both.
+func TestActionlint(t *testing.T) {
+	bin, err := exec.LookPath("actionlint")
+	if err != nil {
+		t.Skip("actionlint not on PATH: run .ci/setup.d/ci.sh (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)")
+	}
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		t.Log("shellcheck not on PATH: actionlint checks run: scripts without it")
+	}
+	if out, err := exec.Command(bin, workflows(t)...).CombinedOutput(); err != nil {
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+	// The same run must fail on a workflow with a mistake in it.
+	bad := filepath.Join(t.TempDir(), "bad.yml")
+	text := edit(t, read(t, ".github/workflows/ci.yml"), "needs: plan\n", "needs: planning\n")
+	if err := os.WriteFile(bad, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, bad).CombinedOutput(); err == nil || !strings.Contains(string(out), "planning") {
+		t.Fatalf("actionlint accepted a job needing an unknown job: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,119 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/monopipe/monopipe/pipelines/awsconf"
+	"github.com/monopipe/monopipe/pipelines/manifest"
+)
+
+// Input is one component's deploy, after its publish.
+type Input struct {
+	Component string
+	// Config is the workspace's deploy section merged with the component's.
+	Config manifest.Deploy
+	When   When
+	// Image is the published image as repository@digest ("" when none).
+	Image string
+	// S3Bucket, S3Key and S3SHA256 locate the zip published to S3.
+	S3Bucket, S3Key, S3SHA256 string
+	// ZipFile is the built zip, for an inline upload.
+	ZipFile string
+	// Credentials are static AWS credentials; zero means the AWS chain.
+	Credentials awsconf.Credentials
+	// RetryDelay overrides Request.RetryDelay (tests).
+	RetryDelay time.Duration
+}
+
+// Plan is what a deploy would do.
+type Plan struct {
+	// Due is false when the deploy does not run; Reason says why either way.
+	Due    bool   `json:"due"`
+	Reason string `json:"reason"`
+	// Function and Code describe the update ("" when not due).
+	Function string `json:"function,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+func (p Plan) String() string {
+	if !p.Due {
+		return "no deploy: " + p.Reason
+	}
+	return fmt.Sprintf("lambda %s <- %s (%s)", p.Function, p.Code, p.Reason)
+}
+
+// PlanFor decides whether and what to deploy, without any request.
+func PlanFor(in Input) (Plan, Request, error) {
+	c := in.Config
+	if c.Lambda.Function == "" {
+		return Plan{Reason: "no deploy.lambda.function configured"}, Request{}, nil
+	}
+	if err := c.Validate(); err != nil {
+		return Plan{}, Request{}, fmt.Errorf("deploy %s: %w", in.Component, err)
+	}
+	due, reason := Due(c.On, in.When)
+	if !due {
+		return Plan{Reason: reason}, Request{}, nil
+	}
+	req := Request{Component: in.Component, Function: c.Lambda.Function, PublishVersion: c.Lambda.PublishVersion,
+		Alias: c.Lambda.Alias, RetryDelay: in.RetryDelay}
+	if c.Lambda.Timeout != "" {
+		req.Timeout, _ = time.ParseDuration(c.Lambda.Timeout) // checked by Validate
+	}
+	code := c.Lambda.Code
+	if code == "" {
+		switch {
+		case in.Image != "":
+			code = manifest.LambdaCodeImage
+		case in.S3Bucket != "":
+			code = manifest.LambdaCodeS3
+		default:
+			code = manifest.LambdaCodeZip
+		}
+	}
+	var have bool
+	var desc string
+	switch code {
+	case manifest.LambdaCodeImage:
+		req.Code.ImageURI = in.Image
+		have, desc = in.Image != "", "image "+in.Image
+	case manifest.LambdaCodeS3:
+		req.Code.S3Bucket, req.Code.S3Key, req.Code.SHA256 = in.S3Bucket, in.S3Key, in.S3SHA256
+		have, desc = in.S3Bucket != "", fmt.Sprintf("zip s3://%s/%s", in.S3Bucket, in.S3Key)
+	default:
+		req.Code.ZipFile = in.ZipFile
+		have, desc = in.ZipFile != "", "zip "+in.ZipFile
+	}
+	if !have {
+		return Plan{}, Request{}, fmt.Errorf("deploy %s: lambda %s: deploy.lambda.code is %s, but this build published no such code", in.Component, c.Lambda.Function, code)
+	}
+	return Plan{Due: true, Reason: reason, Function: c.Lambda.Function, Code: desc}, req, nil
+}
+
+// Run deploys in, or with dryRun only returns the plan. Result is nil when
+// nothing ran.
+func Run(ctx context.Context, in Input, dryRun bool, log io.Writer) (Plan, *Result, error) {
+	plan, req, err := PlanFor(in)
+	if err != nil || !plan.Due {
+		if err == nil {
+			fmt.Fprintf(log, "%s: %s\n", in.Component, plan)
+		}
+		return plan, nil, err
+	}
+	if dryRun {
+		fmt.Fprintf(log, "dry run: would deploy %s\n", plan)
+		return plan, nil, nil
+	}
+	l := in.Config.Lambda
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: l.Region, Endpoint: l.Endpoint, Credentials: in.Credentials, RoleARN: l.RoleARN})
+	if err != nil {
+		return plan, nil, fmt.Errorf("deploy %s: lambda %s: %w", in.Component, l.Function, err)
+	}
+	res, err := Lambda(ctx, lambda.NewFromConfig(cfg), req, log)
+	return plan, res, err
+}

@@ -1,0 +1,222 @@
+// Package npm publishes an npm tarball (npm pack output) to an npm registry
+// with the registry's publish protocol: PUT /<name> with the package
+// document and the tarball as a base64 attachment. A version that is
+// already published with the same tarball is left alone; one with another
+// tarball is an error (npm versions are immutable).
+package npm
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
+)
+
+// Package is a read npm tarball.
+type Package struct {
+	Name, Version string
+	// Manifest is package/package.json.
+	Manifest map[string]any
+	Tarball  []byte
+	// Integrity (sha512-<base64>) and Shasum (sha1 hex) identify the
+	// tarball, as npm records them in dist.
+	Integrity, Shasum string
+}
+
+// ReadPackage reads an npm tarball and its package/package.json.
+func ReadPackage(file string) (*Package, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read npm package: %w", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("read npm package %s: %w", file, err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil, fmt.Errorf("read npm package %s: no package/package.json", file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read npm package %s: %w", file, err)
+		}
+		if h.Name != "package/package.json" {
+			continue
+		}
+		p := &Package{Tarball: data}
+		if err := json.NewDecoder(tr).Decode(&p.Manifest); err != nil {
+			return nil, fmt.Errorf("read npm package %s: package.json: %w", file, err)
+		}
+		p.Name, _ = p.Manifest["name"].(string)
+		p.Version, _ = p.Manifest["version"].(string)
+		if p.Name == "" || p.Version == "" {
+			return nil, fmt.Errorf("read npm package %s: package.json needs a name and a version", file)
+		}
+		s512, s1 := sha512.Sum512(data), sha1.Sum(data)
+		p.Integrity = "sha512-" + base64.StdEncoding.EncodeToString(s512[:])
+		p.Shasum = hex.EncodeToString(s1[:])
+		return p, nil
+	}
+}
+
+// Registry is where to publish.
+type Registry struct {
+	// URL is the registry root, e.g. https://registry.npmjs.org/.
+	URL string
+	// Token is the auth token sent as a Bearer token.
+	Token string
+	// Client is the HTTP client (nil: http.DefaultClient).
+	Client *http.Client
+}
+
+// Result is what a publish did.
+type Result struct {
+	// ID is name@version.
+	ID string
+	// Changed is false when the version was already published with this
+	// tarball.
+	Changed bool
+}
+
+// Publish publishes pkg under the dist-tag tag (default "latest").
+func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io.Writer) (*Result, error) {
+	if tag == "" {
+		tag = "latest"
+	}
+	id := pkg.Name + "@" + pkg.Version
+	res := &Result{ID: id}
+	docURL := strings.TrimSuffix(reg.URL, "/") + "/" + escapeName(pkg.Name)
+	dist, err := reg.publishedDist(ctx, docURL, pkg.Version)
+	if err != nil {
+		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
+	}
+	if dist != nil {
+		if dist.Integrity == pkg.Integrity || (dist.Integrity == "" && dist.Shasum == pkg.Shasum) {
+			fmt.Fprintf(log, "npm: %s is already published with this tarball\n", id)
+			return res, nil
+		}
+		return nil, fmt.Errorf("npm publish %s to %s: this version is already published with another tarball (integrity %s, not %s); npm versions are immutable: bump the version", id, reg.URL, dist.Integrity, pkg.Integrity)
+	}
+	body, err := json.Marshal(pkg.document(reg.URL, tag))
+	if err != nil {
+		return nil, fmt.Errorf("npm publish %s: %w", id, err)
+	}
+	req, err := reg.request(ctx, http.MethodPut, docURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("npm publish %s: %w", id, err)
+	}
+	resp, err := httpdo.Do(reg.Client, req)
+	if err != nil {
+		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("npm publish %s to %s: %s", id, reg.URL, httpdo.Describe(resp))
+	}
+	res.Changed = true
+	fmt.Fprintf(log, "npm: published %s to %s (dist-tag %s)\n", id, reg.URL, tag)
+	return res, nil
+}
+
+// Dist is the part of a published version that identifies its tarball.
+type Dist struct {
+	Integrity string `json:"integrity"`
+	Shasum    string `json:"shasum"`
+	Tarball   string `json:"tarball"`
+}
+
+// publishedDist returns the dist of an already published version, nil
+// when the package or version does not exist.
+func (reg Registry) publishedDist(ctx context.Context, docURL, version string) (*Dist, error) {
+	req, err := reg.request(ctx, http.MethodGet, docURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	body, found, err := httpdo.Fetch(reg.Client, req)
+	if err != nil {
+		return nil, fmt.Errorf("read the published versions: %w", err)
+	}
+	if !found {
+		return nil, nil
+	}
+	var doc struct {
+		Versions map[string]struct {
+			Dist Dist `json:"dist"`
+		} `json:"versions"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("read the published versions: %w", err)
+	}
+	v, ok := doc.Versions[version]
+	if !ok {
+		return nil, nil
+	}
+	return &v.Dist, nil
+}
+
+// document is the body npm publish sends.
+func (pkg *Package) document(registry, tag string) map[string]any {
+	file := path.Base(pkg.Name) + "-" + pkg.Version + ".tgz"
+	version := map[string]any{}
+	for k, v := range pkg.Manifest {
+		version[k] = v
+	}
+	version["_id"] = pkg.Name + "@" + pkg.Version
+	version["dist"] = Dist{
+		Integrity: pkg.Integrity, Shasum: pkg.Shasum,
+		Tarball: strings.TrimSuffix(registry, "/") + "/" + pkg.Name + "/-/" + file,
+	}
+	doc := map[string]any{
+		"_id":       pkg.Name,
+		"name":      pkg.Name,
+		"dist-tags": map[string]string{tag: pkg.Version},
+		"versions":  map[string]any{pkg.Version: version},
+		"access":    nil,
+		"_attachments": map[string]any{file: map[string]any{
+			"content_type": "application/octet-stream",
+			"data":         base64.StdEncoding.EncodeToString(pkg.Tarball),
+			"length":       len(pkg.Tarball),
+		}},
+	}
+	if d, ok := pkg.Manifest["description"]; ok {
+		doc["description"] = d
+	}
+	return doc
+}
+
+// request builds a request with the registry's token.
+func (reg Registry) request(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if reg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+reg.Token)
+	}
+	return req, nil
+}
+
+// escapeName encodes a scoped name's slash, as npm does: @scope%2fname.
+func escapeName(name string) string {
+	return strings.Replace(url.PathEscape(name), "%2F", "%2f", 1)
+}

@@ -1,0 +1,177 @@
+package npm
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+)
+
+// startVerdaccio runs a real Verdaccio with an htpasswd auth and no
+// uplinks, storage in a temp dir, and returns its URL and a user's token.
+func startVerdaccio(t *testing.T) (string, string) {
+	t.Helper()
+	bin, err := exec.LookPath("verdaccio")
+	if err != nil {
+		t.Skip("verdaccio not installed (.ci/setup.d/publish.sh installs it): skipping npm registry tests")
+	}
+	dir := t.TempDir()
+	port, err := mototest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`storage: %[1]s/storage
+auth:
+  htpasswd:
+    file: %[1]s/htpasswd
+    max_users: 10
+uplinks: {}
+packages:
+  '**':
+    access: $all
+    publish: $authenticated
+    unpublish: $authenticated
+web:
+  enable: false
+log: {type: stdout, format: pretty, level: warn}
+`, dir)
+	cfgFile := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "--config", cfgFile, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := mototest.WaitHTTP(url+"/-/ping", 60*time.Second); err != nil {
+		t.Fatalf("verdaccio: %v\n%s", err, out.String())
+	}
+	body := `{"name":"ci","password":"ci-password-123"}`
+	req, _ := http.NewRequest(http.MethodPut, url+"/-/user/org.couchdb.user:ci", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var user struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&user); err != nil || user.Token == "" {
+		t.Fatalf("create user: %s, %v", resp.Status, err)
+	}
+	return url, user.Token
+}
+
+// writeTarball writes an npm pack style tarball.
+func writeTarball(t *testing.T, name, version, code string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range [][2]string{
+		{"package/package.json", fmt.Sprintf(`{"name":%q,"version":%q,"description":"test","main":"index.js"}`, name, version)},
+		{"package/index.js", code},
+	} {
+		file, content := f[0], f[1]
+		tw.WriteHeader(&tar.Header{Name: file, Mode: 0o644, Size: int64(len(content))})
+		tw.Write([]byte(content))
+	}
+	tw.Close()
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "pkg.tgz")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPublishVerdaccio(t *testing.T) {
+	url, token := startVerdaccio(t)
+	ctx := context.Background()
+	reg := Registry{URL: url + "/", Token: token}
+	var log bytes.Buffer
+
+	for _, tc := range []struct {
+		name        string
+		pkg         string // name@version
+		code        string
+		reg         Registry
+		wantChanged bool
+		wantErr     string
+	}{
+		{name: "first publish", pkg: "@team/api@1.0.0", code: "one", reg: reg, wantChanged: true},
+		{name: "same tarball again", pkg: "@team/api@1.0.0", code: "one", reg: reg},
+		{name: "other tarball, same version", pkg: "@team/api@1.0.0", code: "two", reg: reg, wantErr: "already published with another tarball"},
+		{name: "next version", pkg: "@team/api@1.0.1", code: "two", reg: reg, wantChanged: true},
+		{name: "unscoped", pkg: "plain-lib@0.1.0", code: "x", reg: reg, wantChanged: true},
+		{name: "wrong token", pkg: "plain-lib@0.2.0", code: "y", reg: Registry{URL: url, Token: "wrong-" + token}, wantErr: "401"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			at := strings.LastIndex(tc.pkg, "@")
+			pkg, err := ReadPackage(writeTarball(t, tc.pkg[:at], tc.pkg[at+1:], tc.code))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Publish(ctx, tc.reg, pkg, "", &log)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), token) {
+					t.Errorf("the error shows the token: %v", err)
+				}
+				return
+			}
+			if err != nil || res.Changed != tc.wantChanged || res.ID != tc.pkg {
+				t.Fatalf("got %+v, %v", res, err)
+			}
+			// The registry serves exactly our tarball for that version.
+			dist, err := reg.publishedDist(ctx, url+"/"+escapeName(pkg.Name), pkg.Version)
+			if err != nil || dist == nil || dist.Integrity != pkg.Integrity {
+				t.Fatalf("published dist %+v, %v; want integrity %s", dist, err, pkg.Integrity)
+			}
+			resp, err := http.Get(dist.Tarball)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got bytes.Buffer
+			got.ReadFrom(resp.Body)
+			if !bytes.Equal(got.Bytes(), pkg.Tarball) {
+				t.Errorf("tarball at %s differs (%s, %d bytes)", dist.Tarball, resp.Status, got.Len())
+			}
+		})
+	}
+	if strings.Contains(log.String(), token) {
+		t.Error("the log shows the token")
+	}
+}
+
+func TestReadPackageErrors(t *testing.T) {
+	dir := t.TempDir()
+	notGzip := filepath.Join(dir, "x.tgz")
+	os.WriteFile(notGzip, []byte("this is not a gzip stream at all"), 0o644)
+	for file, want := range map[string]string{
+		filepath.Join(dir, "missing.tgz"): "no such file",
+		notGzip:                           "x.tgz: gzip: invalid header",
+		writeTarball(t, "", "1.0.0", ""):  "needs a name and a version",
+	} {
+		if _, err := ReadPackage(file); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadPackage(%s) = %v, want %q", file, err, want)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+// Package ocitest serves an in-process OCI registry and writes test images
+// as OCI layouts and tarballs, for the tests of publish and deploy.
+package ocitest
+
+import (
+	"archive/tar"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Registry is go-containerregistry's in-process registry on a loopback
+// port, behind basic auth when a user is given, with a switch to fail
+// manifest writes (a registry going down mid-push).
+type Registry struct {
+	Host string
+	// Puts counts PUT/POST/PATCH/DELETE requests.
+	Puts atomic.Int64
+	// FailManifestPutsAfter > -1 makes manifest PUTs after that many
+	// answer 503.
+	FailManifestPutsAfter atomic.Int64
+	manifestPuts          atomic.Int64
+	auth                  authn.Authenticator
+}
+
+// NewRegistry starts a Registry, stopped at cleanup.
+func NewRegistry(tb testing.TB, user, password string) *Registry {
+	tb.Helper()
+	r := &Registry{}
+	r.FailManifestPutsAfter.Store(-1)
+	r.auth = &authn.Basic{Username: user, Password: password}
+	if user == "" {
+		r.auth = authn.Anonymous
+	}
+	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if user != "" {
+			u, p, ok := req.BasicAuth()
+			if !ok || u != user || p != password {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+				return
+			}
+		}
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			r.Puts.Add(1)
+		}
+		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/manifests/") {
+			n := r.manifestPuts.Add(1)
+			if after := r.FailManifestPutsAfter.Load(); after >= 0 && n > after {
+				http.Error(w, "registry down", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		inner.ServeHTTP(w, req)
+	}))
+	tb.Cleanup(srv.Close)
+	r.Host = strings.TrimPrefix(srv.URL, "http://")
+	return r
+}
+
+// AssertTags checks that each tag of repo points at want.
+func (r *Registry) AssertTags(tb testing.TB, repo string, want v1.Hash, tags ...string) {
+	tb.Helper()
+	for _, tag := range tags {
+		ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		desc, err := remote.Head(ref, remote.WithAuth(r.auth))
+		if err != nil {
+			tb.Errorf("tag %s: %v", tag, err)
+			continue
+		}
+		if desc.Digest != want {
+			tb.Errorf("tag %s on %s, want %s", tag, desc.Digest, want)
+		}
+	}
+}
+
+// WriteLayout writes imgs as an OCI layout in dir (several images are
+// what a multi-platform export lists).
+func WriteLayout(tb testing.TB, dir string, imgs ...v1.Image) string {
+	tb.Helper()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, img := range imgs {
+		if err := lp.AppendImage(img); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TarDir tars dir's content into file, like an OCI tarball export.
+func TarDir(tb testing.TB, dir, file string) {
+	tb.Helper()
+	out, err := os.Create(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer out.Close()
+	tw := tar.NewWriter(out)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		tb.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// RandomImage writes a small random image as an OCI tarball (the shape of
+// Dagger's Container.Export) and returns its path.
+func RandomImage(tb testing.TB) string {
+	tb.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := filepath.Join(tb.TempDir(), "image.tar")
+	TarDir(tb, WriteLayout(tb, filepath.Join(tb.TempDir(), "layout"), img), p)
+	return p
+}

@@ -1,0 +1,79 @@
+package oci
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/monopipe/monopipe/pipelines/manifest"
+)
+
+// Tag is one tag to set on the pushed image.
+type Tag struct {
+	Name string
+	// Immutable tags (release versions X.Y.Z) are never moved: an existing
+	// tag on another digest is an error.
+	Immutable bool
+}
+
+// TagInput says what is being published.
+type TagInput struct {
+	// Commit is the full or short commit id; its first 7 characters are
+	// always a tag.
+	Commit string
+	// Branch and BaseBranch: a branch other than the base gets a sanitised
+	// branch tag.
+	Branch, BaseBranch string
+	// Version is the release version (X.Y.Z, an optional "v" prefix is
+	// dropped); empty when this is not a release.
+	Version string
+	// SemverAliases adds X.Y and X to a release that is not a pre-release.
+	SemverAliases bool
+	// Latest is manifest.ImagePublish.Latest.
+	Latest string
+}
+
+// Tags computes the tags for one push: the short commit always, the
+// sanitised branch off the base branch, the version (and aliases) on a
+// release, and "latest" where configured.
+func Tags(in TagInput) ([]Tag, error) {
+	if len(in.Commit) < 7 {
+		return nil, fmt.Errorf("image tags: commit id %q is too short", in.Commit)
+	}
+	tags := []Tag{{Name: in.Commit[:7]}}
+	onBase := in.Branch == in.BaseBranch
+	if in.Branch != "" && !onBase {
+		if b := SanitizeTag(in.Branch); b != "" {
+			tags = append(tags, Tag{Name: b})
+		}
+	}
+	if in.Version != "" {
+		v, err := semver.StrictNewVersion(strings.TrimPrefix(in.Version, "v"))
+		if err != nil {
+			return nil, fmt.Errorf("image tags: release version %q: %w", in.Version, err)
+		}
+		tags = append(tags, Tag{Name: v.String(), Immutable: true})
+		if in.SemverAliases && v.Prerelease() == "" {
+			tags = append(tags, Tag{Name: fmt.Sprintf("%d.%d", v.Major(), v.Minor())}, Tag{Name: fmt.Sprint(v.Major())})
+		}
+	}
+	if (in.Latest == manifest.LatestBase && onBase && in.Version == "") || (in.Latest == manifest.LatestRelease && in.Version != "") {
+		tags = append(tags, Tag{Name: "latest"})
+	}
+	return tags, nil
+}
+
+var badTagChars = regexp.MustCompile(`[^a-z0-9_.-]+`)
+
+// SanitizeTag turns a branch name into a valid tag: lower case, runs of
+// other characters become "-", no leading "." or "-", at most 128 bytes.
+func SanitizeTag(s string) string {
+	s = badTagChars.ReplaceAllString(strings.ToLower(s), "-")
+	s = strings.TrimLeft(s, ".-")
+	if len(s) > 128 {
+		s = s[:128]
+	}
+	return strings.TrimRight(s, ".-")
+}
