@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/monopipe/internal/dagger"
+
+	"github.com/monopipe/monopipe/pipelines/job"
+	"github.com/monopipe/monopipe/pipelines/trigger"
+)
+
+// Ci is the CI entry point: it reads the trigger (GitHub's event, or
+// CircleCI's values), then builds and tests what changed, publishes and
+// deploys on the base branch, releases on a tag, and reports to GitHub. It
+// returns the report directory (summary.md, results.json, junit.xml, logs/,
+// step-summary.md, github-output, annotations.txt) and does not fail for
+// failed components: read "status" in github-output or results.json.
+// +cache="never"
+func (m *Monopipe) Ci(
+	ctx context.Context,
+	// The repository, with its .git.
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// GitHub: the event name ($GITHUB_EVENT_NAME).
+	// +optional
+	eventName string,
+	// GitHub: the event payload ($GITHUB_EVENT_PATH).
+	// +optional
+	eventFile *dagger.File,
+	// CircleCI: the base revision (<< pipeline.git.base_revision >>).
+	// +optional
+	base string,
+	// The commit to build ($GITHUB_SHA, $CIRCLE_SHA1).
+	// +optional
+	head string,
+	// CircleCI: the branch.
+	// +optional
+	branch string,
+	// CircleCI: the pull request, a number or its URL.
+	// +optional
+	pullRequest string,
+	// CircleCI: the pull request comes from a fork (no secrets, no publish).
+	// +optional
+	fork bool,
+	// CircleCI: the repository, owner/name.
+	// +optional
+	repo string,
+	// Narrow the run to these components (a matrix job; repeatable).
+	// +optional
+	component []string,
+	// The CI run's address, linked from commit statuses.
+	// +optional
+	runUrl string,
+	// +optional
+	githubToken *dagger.Secret,
+	// +optional
+	awsAccessKeyId *dagger.Secret,
+	// +optional
+	awsSecretAccessKey *dagger.Secret,
+	// +optional
+	registryUsername string,
+	// +optional
+	registryPassword *dagger.Secret,
+	// +optional
+	npmToken *dagger.Secret,
+	// +optional
+	pypiToken *dagger.Secret,
+	// Build and test, and only print what publish and deploy would do.
+	// +optional
+	dryRun bool,
+) (*dagger.Directory, error) {
+	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
+	if err != nil {
+		return nil, err
+	}
+	var payload []byte
+	if eventFile != nil {
+		text, err := eventFile.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read --event-file: %w", err)
+		}
+		payload = []byte(text)
+	}
+	c, src, err := connect(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rep, err := job.CI(ctx, c, src, job.CIOptions{
+		GitHubEvent: eventName, GitHubPayload: payload,
+		Values:     trigger.Values{Base: base, Head: head, Branch: branch, PullRequest: pullRequest, Fork: fork, Repo: repo},
+		Components: component, RunURL: runUrl, Secrets: s, DryRun: dryRun,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return toModule(ctx, rep.Directory(c))
+}
+
+// Release releases the component a tag <component>/vX.Y.Z (or vX.Y.Z)
+// names: checks the tag and the recorded version, builds and tests at the
+// tag, publishes with version tags, deploys when release.deploy is set and
+// creates the GitHub release with notes. It fails on a bad tag, a version
+// mismatch or a failed build; it returns the report directory.
+// +cache="never"
+func (m *Monopipe) Release(
+	ctx context.Context,
+	// The repository checked out at the tag, with its .git.
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// The tag to release.
+	tag string,
+	// The GitHub repository, owner/name (default: from the origin remote).
+	// +optional
+	repo string,
+	// +optional
+	githubToken *dagger.Secret,
+	// +optional
+	awsAccessKeyId *dagger.Secret,
+	// +optional
+	awsSecretAccessKey *dagger.Secret,
+	// +optional
+	registryUsername string,
+	// +optional
+	registryPassword *dagger.Secret,
+	// +optional
+	npmToken *dagger.Secret,
+	// +optional
+	pypiToken *dagger.Secret,
+	// Build and test, and only print what would be published and released.
+	// +optional
+	dryRun bool,
+) (*dagger.Directory, error) {
+	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
+	if err != nil {
+		return nil, err
+	}
+	c, src, err := connect(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, Secrets: s, DryRun: dryRun})
+	if err != nil {
+		return nil, err
+	}
+	return toModule(ctx, rep.Directory(c))
+}
+
+// Promote gives the image published for a component's version a new tag
+// (stable or prod) by digest, without rebuilding.
+// +cache="never"
+func (m *Monopipe) Promote(
+	ctx context.Context,
+	// The repository (its manifests say where the image is).
+	// +defaultPath="/"
+	source *dagger.Directory,
+	component string,
+	// The published version, X.Y.Z.
+	version string,
+	// The new tag: stable or prod.
+	to string,
+	// +optional
+	awsAccessKeyId *dagger.Secret,
+	// +optional
+	awsSecretAccessKey *dagger.Secret,
+	// +optional
+	registryUsername string,
+	// +optional
+	registryPassword *dagger.Secret,
+) (string, error) {
+	s, err := readSecrets(ctx, nil, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	c, src, err := connect(ctx, source)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return job.Promote(ctx, src, job.PromoteOptions{Component: component, Version: version, To: to, Secrets: s.Publish})
+}
+
+// readSecrets reads the secrets that were given; their values never
+// appear in output or errors.
+func readSecrets(ctx context.Context, githubToken, awsKeyID, awsSecretKey *dagger.Secret, registryUser string,
+	registryPassword, npmToken, pypiToken *dagger.Secret) (job.Secrets, error) {
+	var s job.Secrets
+	for _, r := range []struct {
+		flag   string
+		secret *dagger.Secret
+		dst    *string
+	}{
+		{"github-token", githubToken, &s.GitHubToken},
+		{"aws-access-key-id", awsKeyID, &s.Publish.AWS.AccessKeyID},
+		{"aws-secret-access-key", awsSecretKey, &s.Publish.AWS.SecretAccessKey},
+		{"registry-password", registryPassword, &s.Publish.RegistryPassword},
+		{"npm-token", npmToken, &s.Publish.NPMToken},
+		{"pypi-token", pypiToken, &s.Publish.PyPIPassword},
+	} {
+		if r.secret == nil {
+			continue
+		}
+		v, err := r.secret.Plaintext(ctx)
+		if err != nil {
+			return job.Secrets{}, fmt.Errorf("read secret --%s: %w", r.flag, err)
+		}
+		*r.dst = v
+	}
+	if (s.Publish.AWS.AccessKeyID == "") != (s.Publish.AWS.SecretAccessKey == "") {
+		return job.Secrets{}, fmt.Errorf("--aws-access-key-id and --aws-secret-access-key go together")
+	}
+	s.Publish.RegistryUsername = registryUser
+	return s, nil
+}

@@ -1,0 +1,185 @@
+// Monopipe builds, tests, publishes and deploys the components of a
+// monorepo that a change affects, the same way on a laptop and in CI.
+//
+// This module is a thin shim: every function hands its arguments to the
+// engine-free packages under pipelines/ (through pipelines/job), which use
+// the published Dagger Go SDK; the same code runs under `dagger run`.
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	lib "dagger.io/dagger"
+
+	"dagger/monopipe/internal/dagger"
+
+	"github.com/monopipe/monopipe/pipelines/job"
+	"github.com/monopipe/monopipe/pipelines/plan"
+)
+
+// Monopipe is the module.
+type Monopipe struct{}
+
+// Plan returns which components a change affects and why: JSON (default),
+// text or a GitHub Actions matrix, exactly as `monopipe plan` prints it.
+func (m *Monopipe) Plan(
+	ctx context.Context,
+	// The repository, with its .git and uncommitted files.
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// Base revision (default: the first parent of HEAD on the base branch, else the merge-base with it).
+	// +optional
+	base string,
+	// Head revision, commits only (default: HEAD plus uncommitted and untracked files).
+	// +optional
+	head string,
+	// Select every component.
+	// +optional
+	all bool,
+	// Narrow the selection to these components (repeatable).
+	// +optional
+	component []string,
+	// Output format: json, text or github-matrix.
+	// +default="json"
+	format string,
+) (string, error) {
+	c, src, err := connect(ctx, source)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	p, err := job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := p.Write(&b, format); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// Build builds and tests the affected components, dependencies first and
+// independent ones in parallel, and prints a summary. It fails at the end
+// if any component failed, naming each with its failing step and the tail
+// of its output. `report` returns the same run's report files.
+// +cache="session"
+func (m *Monopipe) Build(
+	ctx context.Context,
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// Build what changed (the default; kept for clarity on the command line).
+	// +optional
+	changed bool,
+	// +optional
+	all bool,
+	// +optional
+	component []string,
+	// +optional
+	base string,
+	// +optional
+	head string,
+) (string, error) {
+	r, err := m.run(ctx, source, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	if err != nil {
+		return "", err
+	}
+	return r.Summary(), r.Err
+}
+
+// Test runs the affected components' tests only, where a kind separates
+// testing from building; it fails like build does.
+// +cache="session"
+func (m *Monopipe) Test(
+	ctx context.Context,
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// +optional
+	changed bool,
+	// +optional
+	all bool,
+	// +optional
+	component []string,
+	// +optional
+	base string,
+	// +optional
+	head string,
+) (string, error) {
+	r, err := m.run(ctx, source, job.BuildOptions{TestOnly: true, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	if err != nil {
+		return "", err
+	}
+	return r.Summary(), r.Err
+}
+
+// Report builds and tests like build and returns the report directory
+// (summary.md, results.json, junit.xml, logs/<component>.log) without
+// failing for failed components: `dagger call report --changed -o out`.
+// +cache="session"
+func (m *Monopipe) Report(
+	ctx context.Context,
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// +optional
+	changed bool,
+	// +optional
+	all bool,
+	// +optional
+	component []string,
+	// +optional
+	base string,
+	// +optional
+	head string,
+	// Run tests only, as test does.
+	// +optional
+	testOnly bool,
+) (*dagger.Directory, error) {
+	c, src, err := connect(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	r, err := job.Build(ctx, c, src, job.BuildOptions{TestOnly: testOnly, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := r.Reports(c)
+	if err != nil {
+		return nil, err
+	}
+	return toModule(ctx, dir)
+}
+
+func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, opts job.BuildOptions) (*job.Result, error) {
+	c, src, err := connect(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return job.Build(ctx, c, src, opts)
+}
+
+// connect joins the function's session with the published SDK's client and
+// turns the module's directory argument into that SDK's type.
+func connect(ctx context.Context, source *dagger.Directory) (*lib.Client, *lib.Directory, error) {
+	id, err := source.ID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := lib.Connect(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(errors.New("connect to the engine"), err)
+	}
+	return c, c.LoadDirectoryFromID(lib.DirectoryID(id)), nil
+}
+
+// toModule turns the published SDK's directory back into the module's type.
+func toModule(ctx context.Context, d *lib.Directory) (*dagger.Directory, error) {
+	id, err := d.ID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), nil
+}

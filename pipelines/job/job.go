@@ -1,0 +1,117 @@
+// Package job runs monopipe's jobs on a Dagger engine: it plans with the
+// same code as `monopipe plan`, builds and tests the selected components
+// with pipelines/build and pipelines/run, and renders the results with
+// pipelines/report. The Dagger module in ci/ is a thin shim over it; a plain
+// Go program under `dagger run` can call it just the same.
+package job
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"dagger.io/dagger"
+
+	"github.com/monopipe/monopipe/pipelines/build"
+	"github.com/monopipe/monopipe/pipelines/plan"
+	"github.com/monopipe/monopipe/pipelines/report"
+	"github.com/monopipe/monopipe/pipelines/run"
+)
+
+// Checkout exports the repository directory (with its .git) to a local
+// folder, so that go-git can plan on it, and returns the folder.
+func Checkout(ctx context.Context, source *dagger.Directory) (string, error) {
+	dir, err := os.MkdirTemp("", "monopipe-source-")
+	if err != nil {
+		return "", err
+	}
+	if _, err := source.Export(ctx, dir); err != nil {
+		return "", fmt.Errorf("export source: %w", err)
+	}
+	return dir, nil
+}
+
+// Plan plans on the repository in source; opts.Dir is ignored.
+func Plan(ctx context.Context, source *dagger.Directory, opts plan.Options) (*plan.Plan, error) {
+	dir, err := Checkout(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	opts.Dir = dir
+	return plan.Make(ctx, opts)
+}
+
+// BuildOptions say what to build.
+type BuildOptions struct {
+	Plan plan.Options
+	// TestOnly runs only the test step (which still builds first where a
+	// kind tests what it built).
+	TestOnly bool
+	// Concurrency bounds how many components run at once; 0 means one per
+	// CPU.
+	Concurrency int
+	// Steps run after build and test (publish, deploy).
+	Steps []run.Step
+	// Secrets are values (tokens, keys, passwords) replaced by "***" in
+	// every output, log, error and report of the run.
+	Secrets []string
+}
+
+// Result is a finished build.
+type Result struct {
+	Plan    *plan.Plan
+	Results *report.Results
+	// Err names the failed components and steps, with the tail of their
+	// output; nil when everything passed.
+	Err error
+}
+
+// Build plans, then builds and tests the selected components: dependencies
+// first, independent ones in parallel, carrying on past failures (a failed
+// component's dependents are skipped). The returned error is for failures
+// to plan or to talk to the engine; component failures are in Result.Err.
+func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory, opts BuildOptions) (*Result, error) {
+	p, err := Plan(ctx, source, opts.Plan)
+	if err != nil {
+		return nil, err
+	}
+	return Run(ctx, build.New(client, source, p.Workspace, p.Manifests), p, opts)
+}
+
+// Run builds and tests the components of a plan made beforehand with b, the
+// Builder of the same repository, like Build; opts.Plan is ignored. Extra
+// steps that need the components' outputs take them from b.
+func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions) (*Result, error) {
+	steps := b.Steps(opts.Steps...)
+	if opts.TestOnly {
+		steps = append([]run.Step{b.TestStep()}, opts.Steps...)
+	}
+	res, runErr := run.Run(ctx, p.Components, run.Options{
+		Steps:       steps,
+		Concurrency: opts.Concurrency,
+		Secrets:     opts.Secrets,
+		Base:        p.Base,
+		Head:        p.Head,
+	})
+	if res == nil {
+		return nil, runErr
+	}
+	return &Result{Plan: p, Results: res, Err: runErr}, nil
+}
+
+// Summary is what a person reads at the end of a run: the plan's reason and
+// the results table.
+func (r *Result) Summary() string {
+	s := r.Plan.Reason + "\n\n" + report.Text(r.Results)
+	if r.Err != nil {
+		s += "\n" + r.Err.Error() + "\n"
+	}
+	return s
+}
+
+// Reports is the report directory: summary.md, results.json, junit.xml and
+// a log per component.
+func (r *Result) Reports(client *dagger.Client) (*dagger.Directory, error) {
+	return build.Reports(client, r.Results)
+}
