@@ -82,11 +82,7 @@ func (m *Monopipe) Build(
 	// +optional
 	head string,
 ) (string, error) {
-	r, err := m.run(ctx, source, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
-	if err != nil {
-		return "", err
-	}
-	return r.Summary(), r.Err
+	return m.run(ctx, source, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
 }
 
 // Test runs the affected components' tests only, where a kind separates
@@ -107,11 +103,7 @@ func (m *Monopipe) Test(
 	// +optional
 	head string,
 ) (string, error) {
-	r, err := m.run(ctx, source, job.BuildOptions{TestOnly: true, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
-	if err != nil {
-		return "", err
-	}
-	return r.Summary(), r.Err
+	return m.run(ctx, source, job.BuildOptions{TestOnly: true, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
 }
 
 // Report builds and tests like build and returns the report directory
@@ -152,13 +144,22 @@ func (m *Monopipe) Report(
 	return toModule(ctx, dir)
 }
 
-func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, opts job.BuildOptions) (*job.Result, error) {
+// run builds and returns the summary; when a component failed, the error
+// carries the whole summary, since the CLI prints only the error then.
+func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, opts job.BuildOptions) (string, error) {
 	c, src, err := connect(ctx, source)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer c.Close()
-	return job.Build(ctx, c, src, opts)
+	r, err := job.Build(ctx, c, src, opts)
+	if err != nil {
+		return "", err
+	}
+	if r.Err != nil {
+		return "", errors.New(r.Summary())
+	}
+	return r.Summary(), nil
 }
 
 // connect joins the function's session with the published SDK's client and
