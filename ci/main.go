@@ -17,6 +17,7 @@ import (
 
 	"github.com/monopipe/monopipe/pipelines/job"
 	"github.com/monopipe/monopipe/pipelines/plan"
+	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
 // Monopipe is the module.
@@ -44,14 +45,33 @@ func (m *Monopipe) Plan(
 	// Output format: json, text or github-matrix.
 	// +default="json"
 	format string,
+	// Plan as the ci function would for this GitHub event ($GITHUB_EVENT_NAME);
+	// --head is then $GITHUB_SHA.
+	// +optional
+	eventName string,
+	// The event's payload ($GITHUB_EVENT_PATH), with --event-name.
+	// +optional
+	eventFile *dagger.File,
 ) (string, error) {
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	p, err := job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component})
-	if err != nil {
+	var p *plan.Plan
+	if eventName != "" {
+		if eventFile == nil {
+			return "", errors.New("--event-name needs --event-file")
+		}
+		payload, err := eventFile.Contents(ctx)
+		if err != nil {
+			return "", err
+		}
+		p, err = job.CIPlan(ctx, src, job.CIOptions{GitHubEvent: eventName, GitHubPayload: []byte(payload), Values: trigger.Values{Head: head}, Components: component})
+		if err != nil {
+			return "", err
+		}
+	} else if p, err = job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component}); err != nil {
 		return "", err
 	}
 	var b strings.Builder

@@ -90,6 +90,13 @@ type memo struct {
 // New returns a Builder for the repository in source (its root), with the
 // workspace's images and every component's manifest by name (plan.Plan's
 // Workspace and Manifests).
+//
+// Pass source as the engine loaded it (a module's +defaultPath argument,
+// Host.Directory, a git tree): the engine hashes such a directory by
+// content, and the filtered trees the builders cut from it keep that
+// hashing, so a component's cache survives changes elsewhere. A directory
+// changed afterwards (WithNewFile, WithDirectory) is keyed by how it was
+// made instead, and every component then runs again.
 func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace, comps map[string]*manifest.Component) *Builder {
 	images := manifest.Images{}
 	if ws != nil {
@@ -176,6 +183,9 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 		return nil, fmt.Errorf("build %s (%s): %w", name, c.Path, err)
 	}
 	p.Component = c
+	if c.Test.Skip {
+		p.testSkip = "test.skip is set"
+	}
 	return p, nil
 }
 

@@ -27,8 +27,6 @@ func (b *Builder) custom(in inputs) (*Pipeline, error) {
 	built := withStep(ctr, script(lines...))
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
 	switch {
-	case c.Test.Skip:
-		p.testSkip = "test.skip is set"
 	case len(c.Test.Commands) > 0:
 		p.test = action{exec: withStep(built, script(c.Test.Commands...))}
 	case len(c.Test.Command) > 0:

@@ -20,16 +20,16 @@ func (b *Builder) docker(in inputs) (*Pipeline, error) {
 	if dir == ".." || strings.HasPrefix(dir, "../") {
 		return nil, fmt.Errorf("build.context %q leaves the repository", c.Build.Context)
 	}
-	ctx := b.source.Directory(dir).Filter(dagger.DirectoryFilterOpts{Exclude: alwaysExcluded})
+	buildCtx := b.source.Directory(dir).Filter(dagger.DirectoryFilterOpts{Exclude: alwaysExcluded})
 	for _, d := range sortedKeys(in.deps) {
-		ctx = ctx.WithDirectory(path.Join(".monopipe/deps", d), in.deps[d])
+		buildCtx = buildCtx.WithDirectory(path.Join(".monopipe/deps", d), in.deps[d])
 	}
 	var args []dagger.BuildArg
 	for _, k := range sortedKeys(c.Build.Args) {
 		args = append(args, dagger.BuildArg{Name: k, Value: c.Build.Args[k]})
 	}
 	build := func(target string, platform string) *dagger.Container {
-		return ctx.DockerBuild(dagger.DirectoryDockerBuildOpts{
+		return buildCtx.DockerBuild(dagger.DirectoryDockerBuildOpts{
 			Dockerfile: c.Build.Dockerfile, Target: target, BuildArgs: args, Platform: dagger.Platform(platform)})
 	}
 
@@ -44,8 +44,6 @@ func (b *Builder) docker(in inputs) (*Pipeline, error) {
 	p.build = action{sync: p.Images, note: fmt.Sprintf("built %s (target %s, platforms %s)",
 		path.Join(dir, or(c.Build.Dockerfile, "Dockerfile")), or(c.Build.Target, "last stage"), strings.Join(or1(c.Build.Platforms, "engine's"), ", "))}
 	switch {
-	case c.Test.Skip:
-		p.testSkip = "test.skip is set"
 	case c.Test.Stage != "":
 		p.test = action{sync: []*dagger.Container{build(c.Test.Stage, platforms[0])},
 			note: "built test stage " + c.Test.Stage}

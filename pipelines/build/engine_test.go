@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,8 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/monopipe/monopipe/internal/enginetest"
+	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/report"
 	"github.com/monopipe/monopipe/pipelines/run"
@@ -22,30 +23,6 @@ import (
 // reachable engine and skip otherwise.
 
 const repoRoot = "../.."
-
-func connect(t *testing.T) (context.Context, *dagger.Client) {
-	t.Helper()
-	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
-	if host == "" {
-		t.Skip("no Dagger engine: set _EXPERIMENTAL_DAGGER_RUNNER_HOST (e.g. unix:///run/dagger/engine.sock) and _EXPERIMENTAL_DAGGER_CLI_BIN to run the engine tests")
-	}
-	if sock, ok := strings.CutPrefix(host, "unix://"); ok {
-		conn, err := net.DialTimeout("unix", sock, 5*time.Second)
-		if err != nil {
-			t.Skipf("no Dagger engine: %s is not reachable: %v", host, err)
-		}
-		conn.Close()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	t.Cleanup(cancel)
-	var logw strings.Builder
-	client, err := dagger.Connect(ctx, dagger.WithLogOutput(&logw))
-	if err != nil {
-		t.Fatalf("connect to %s: %v\n%s", host, err, logw.String())
-	}
-	t.Cleanup(func() { client.Close() })
-	return ctx, client
-}
 
 // examples plans every component of the repository and loads the
 // repository as the Dagger module would (git-ignored files left out).
@@ -107,7 +84,7 @@ func runAll(ctx context.Context, t *testing.T, b *Builder, comps []plan.Componen
 // again with nothing changed (every exec step must be cached), then with
 // one file of one component changed (only that component runs again).
 func TestEngineExamples(t *testing.T) {
-	ctx, client := connect(t)
+	ctx, client := enginetest.Connect(t, 30*time.Minute)
 	p, src := examples(ctx, t, client)
 	comps, skipped := selectable(ctx, client, p)
 
@@ -138,9 +115,19 @@ func TestEngineExamples(t *testing.T) {
 		}
 	}
 
-	// Change webfmt only: webfmt runs again, the others stay cached.
-	changed := src.WithNewFile("components/webfmt/index.js", readFile(t, "components/webfmt/index.js")+"\n// changed by TestEngineExamples\n")
-	one := runAll(ctx, t, New(client, changed, p.Workspace, p.Manifests), comps)
+	// Change webfmt only: webfmt runs again, the others stay cached. The
+	// changed tree is loaded from the host, like the module's source, so the
+	// engine hashes its content; the change is new on every run, so the
+	// engine cannot have seen it.
+	changed := t.TempDir()
+	if err := os.CopyFS(filepath.Join(changed, "components"), os.DirFS(filepath.Join(repoRoot, "components"))); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(changed, "components/webfmt/index.js")
+	if err := os.WriteFile(index, []byte(fmt.Sprintf("%s\n// changed by TestEngineExamples at %d\n", readFile(t, "components/webfmt/index.js"), time.Now().UnixNano())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	one := runAll(ctx, t, New(client, client.Host().Directory(changed), p.Workspace, p.Manifests), comps)
 	for _, r := range one.Components {
 		for _, s := range r.Steps {
 			if r.Name == "webfmt" && s.Cached {
@@ -157,7 +144,7 @@ func TestEngineExamples(t *testing.T) {
 // produce: the service binary and its image answering HTTP, the npm
 // tarball, the custom tarball, and the Lambda image's handler.
 func TestEngineOutputs(t *testing.T) {
-	ctx, client := connect(t)
+	ctx, client := enginetest.Connect(t, 30*time.Minute)
 	p, src := examples(ctx, t, client)
 	b := New(client, src, p.Workspace, p.Manifests)
 
@@ -177,6 +164,26 @@ func TestEngineOutputs(t *testing.T) {
 print(urllib.request.urlopen("http://api:8080/hello?name=ada&lang=fr", timeout=30).read().decode())`}).Stdout(ctx)
 	if err != nil || strings.TrimSpace(out) != `{"message":"Bonjour, Ada !"}` {
 		t.Errorf("GET /hello on the hello-api image = %q, %v", out, err)
+	}
+
+	// The same image as an AWS Lambda function: a fake Runtime API hands it
+	// one Function URL event and keeps the response for the test to read.
+	runtimeAPI := client.Container().From(DefaultPythonImage).
+		WithNewFile("/api.py", fakeRuntimeAPI).WithExposedPort(9001).
+		AsService(dagger.ContainerAsServiceOpts{Args: []string{"python3", "/api.py"}})
+	fn := api.Images[0].WithServiceBinding("runtime", runtimeAPI).
+		WithEnvVariable("AWS_LAMBDA_RUNTIME_API", "runtime:9001").
+		AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
+	out, err = client.Container().From(DefaultPythonImage).
+		WithServiceBinding("runtime", runtimeAPI).WithServiceBinding("fn", fn).
+		WithExec([]string{"python3", "-c", `import time, urllib.request
+for _ in range(120):
+    try:
+        print(urllib.request.urlopen("http://runtime:9001/result", timeout=5).read().decode()); break
+    except Exception:
+        time.sleep(0.5)`}).Stdout(ctx)
+	if err != nil || !strings.Contains(out, `"statusCode":200`) || !strings.Contains(out, `Hallo, Ada!`) {
+		t.Errorf("hello-api as a Lambda function answered %q, %v", out, err)
 	}
 
 	web, err := b.Pipeline(ctx, "webfmt")
@@ -211,7 +218,7 @@ print(urllib.request.urlopen("http://api:8080/hello?name=ada&lang=fr", timeout=3
 // test in its output, hello-api (which depends on it) is skipped, and the
 // independent webfmt still succeeds.
 func TestEngineKeepsGoing(t *testing.T) {
-	ctx, client := connect(t)
+	ctx, client := enginetest.Connect(t, 30*time.Minute)
 	p, src := examples(ctx, t, client)
 	broken := src.WithNewFile("components/greet/broken_test.go", `package greet
 
@@ -240,6 +247,47 @@ func TestBroken(t *testing.T) { t.Fatal("deliberately broken by TestEngineKeepsG
 	}
 }
 
+// fakeRuntimeAPI is the Lambda Runtime API's invocation protocol, enough
+// for one Function URL event: GET .../next hands it out once, POST
+// .../response keeps the answer (aws-lambda-go sends it chunked), GET
+// /result returns it.
+const fakeRuntimeAPI = `import json, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+event = json.dumps({"version": "2.0", "rawPath": "/hello", "rawQueryString": "name=ada&lang=de",
+    "requestContext": {"domainName": "x.lambda-url.eu-west-1.on.aws", "http": {"method": "GET", "path": "/hello"}}}).encode()
+state = {"given": False, "result": None}
+lock = threading.Lock()
+class H(BaseHTTPRequestHandler):
+    def reply(self, code, body=b"", headers={}):
+        self.send_response(code)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path == "/result":
+            return self.reply(200, state["result"]) if state["result"] else self.reply(404)
+        with lock:
+            first, state["given"] = not state["given"], True
+        if not first:
+            time.sleep(3600)
+        self.reply(200, event, {"Lambda-Runtime-Aws-Request-Id": "r1", "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60000),
+            "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:eu-west-1:123456789012:function:hello-api"})
+    def do_POST(self):
+        if self.headers.get("Transfer-Encoding") == "chunked":
+            body = b""
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        state["result"] = self.path.encode() + b" " + body
+        self.reply(202)
+ThreadingHTTPServer(("0.0.0.0", 9001), H).serve_forever()
+`
+
 func find(t *testing.T, r *report.Results, name string) report.Component {
 	t.Helper()
 	for _, c := range r.Components {
@@ -258,4 +306,100 @@ func readFile(t *testing.T, rel string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestEngineKinds builds a small repository made by the test: a go package
+// of a module rooted above it (root go.mod comes along), a custom component
+// whose output a docker component copies from its build context, build
+// args, and docker test commands that pass and fail.
+func TestEngineKinds(t *testing.T) {
+	ctx, client := enginetest.Connect(t, 30*time.Minute)
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod":                  "module example.com/mono\n\ngo 1.26\n",
+		"svc/main.go":             "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"svc\") }\n",
+		"svc/main_test.go":        "package main\n\nimport \"testing\"\n\nfunc TestMain(t *testing.T) {}\n",
+		"svc/component.yaml":      "name: svc\nkind: go\nbuild:\n  main: .\n",
+		"tool/component.yaml":     "name: tool\nkind: custom\nbuild:\n  commands: [\"echo made by tool > out.txt\"]\n  outputs: [out.txt]\ntest:\n  commands: [\"grep -q tool out.txt\"]\n",
+		"image/Dockerfile":        "FROM debian:bookworm-slim\nARG GREETING\nCOPY .monopipe/deps/tool/out.txt /app/out.txt\nRUN echo \"$GREETING\" > /app/greeting\n",
+		"image/component.yaml":    "name: image\nkind: docker\ndependsOn: [tool]\nbuild:\n  args: {GREETING: hi there}\ntest:\n  command: [sh, -c, \"cat /app/greeting /app/out.txt\"]\n",
+		"broken/Dockerfile":       "FROM debian:bookworm-slim\n",
+		"broken/component.yaml":   "name: broken\nkind: docker\ntest:\n  command: [sh, -c, \"echo checking; echo 'no such thing' >&2; exit 4\"]\n",
+		"badbuild/Dockerfile":     "FROM debian:bookworm-slim\nRUN echo compiling; exit 3\n",
+		"badbuild/component.yaml": "name: badbuild\nkind: docker\n",
+		"unrelated/README.md":     "not a component\n",
+		"svc/testdata/input.txt":  "fixture\n",
+	}
+	comps := map[string]*plan.Component{}
+	var order []plan.Component
+	for _, name := range []string{"svc", "tool", "image", "broken", "badbuild"} {
+		for p, content := range files {
+			if strings.HasPrefix(p, name+"/") || !strings.Contains(p, "/") {
+				writeFile(t, filepath.Join(root, p), content)
+			}
+		}
+	}
+	writeFile(t, filepath.Join(root, "unrelated/README.md"), files["unrelated/README.md"])
+	manifests := map[string]*manifest.Component{}
+	for _, name := range []string{"svc", "tool", "image", "broken", "badbuild"} {
+		m, err := manifest.ParseComponent(name+"/component.yaml", []byte(files[name+"/component.yaml"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifests[name] = m
+		comps[name] = &plan.Component{Name: name, Dir: m.Dir, Kind: m.Kind, DependsOn: m.DependsOn, Manifest: m}
+	}
+	for _, name := range []string{"svc", "tool", "image", "broken", "badbuild"} {
+		order = append(order, *comps[name])
+	}
+	b := New(client, client.Host().Directory(root), nil, manifests)
+	res, err := run.Run(ctx, order, run.Options{Steps: b.Steps(), Concurrency: 2})
+	t.Logf("%s", report.Text(res))
+	if err == nil || !strings.Contains(err.Error(), "2 component(s) failed: broken, badbuild") || !strings.Contains(err.Error(), "broken: test failed: exit code 4") {
+		t.Errorf("err = %v", err)
+	}
+	for name, want := range map[string]report.Status{"svc": "success", "tool": "success", "image": "success", "broken": "failure", "badbuild": "failure"} {
+		if r := find(t, res, name); r.Status != want {
+			t.Errorf("%s = %s, want %s\n%s", name, r.Status, want, r.Log)
+		}
+	}
+	if out := find(t, res, "image").Steps[1].Output; out != "hi there\nmade by tool" {
+		t.Errorf("image test output = %q", out)
+	}
+	if out := find(t, res, "broken").Steps[1].Output; out != "checking\nno such thing" {
+		t.Errorf("broken test output = %q", out)
+	}
+	if s := find(t, res, "badbuild").Steps[0]; s.Error != "exit code 3" || !strings.Contains(s.Output, "compiling") {
+		t.Errorf("badbuild build = %+v", s)
+	}
+	reports, err := Reports(client, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := reports.Glob(ctx, "**/*.*")
+	if want := "junit.xml logs/badbuild.log logs/broken.log logs/image.log logs/svc.log logs/tool.log results.json summary.md"; err != nil || strings.Join(entries, " ") != want {
+		t.Errorf("reports = %v, %v; want %s", entries, err, want)
+	}
+	if md, err := reports.File("summary.md").Contents(ctx); err != nil || md != report.Summary(res) {
+		t.Errorf("summary.md = %q, %v", md, err)
+	}
+
+	svc, err := b.Pipeline(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.Images[0].WithExec(nil, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
+	if err != nil || out != "svc\n" {
+		t.Errorf("svc image = %q, %v", out, err)
+	}
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -40,9 +40,6 @@ func (b *Builder) golang(ctx context.Context, in inputs) (*Pipeline, error) {
 		WithEnvVariable("GOFLAGS", "-trimpath")
 
 	p := &Pipeline{test: action{exec: withStep(ctr, testScript(c.Test, "go test ./..."))}}
-	if c.Test.Skip {
-		p.testSkip = "test.skip is set"
-	}
 	if c.Build.Main == "" {
 		built := withStep(ctr, script("mkdir -p "+outPath, "go build ./..."))
 		p.build, p.Files = action{exec: built}, built.Directory(outPath)

@@ -18,8 +18,5 @@ func (b *Builder) node(in inputs) (*Pipeline, error) {
 	))
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
 	p.test = action{exec: withStep(built, testScript(c.Test, "npm test"))}
-	if c.Test.Skip {
-		p.testSkip = "test.skip is set"
-	}
 	return p, nil
 }

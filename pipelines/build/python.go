@@ -40,8 +40,5 @@ func (b *Builder) python(in inputs) (*Pipeline, error) {
 		"python3 -m pip install pytest=="+PytestVersion+" "+outPath+"/*.whl",
 		testScript(c.Test, "python3 -m pytest"),
 	))}
-	if c.Test.Skip {
-		p.testSkip = "test.skip is set"
-	}
 	return p, nil
 }

@@ -255,11 +255,7 @@ func (p *planner) planImage() error {
 	if err != nil {
 		return err
 	}
-	repoPath := c.Repository
-	if repoPath == "" {
-		repoPath = "{name}"
-	}
-	repoPath = strings.ReplaceAll(repoPath, "{name}", p.in.Component)
+	repoPath := RepositoryPath(p.in.Component, c)
 	registry := c.Registry
 	if registry == "" {
 		registry = "<ECR registry>"
@@ -272,19 +268,9 @@ func (p *planner) planImage() error {
 	step := Step{Kind: "image", Source: p.in.Outputs.Image, Target: registry + "/" + repoPath,
 		Detail: img.Digest.String() + " tags " + strings.Join(names, ",")}
 	p.add(step, func(ctx context.Context, log io.Writer) (Published, error) {
-		tgt := oci.Target{Repository: registry + "/" + repoPath, Insecure: c.Insecure}
-		if p.in.Secrets.RegistryPassword != "" {
-			tgt.Auth = &authn.Basic{Username: p.in.Secrets.RegistryUsername, Password: p.in.Secrets.RegistryPassword}
-		}
-		if useECR(c) {
-			host, auth, err := p.ecrLogin(ctx, repoPath, log)
-			if err != nil {
-				return Published{}, err
-			}
-			if c.Registry == "" {
-				tgt.Repository = host + "/" + repoPath
-			}
-			tgt.Auth = auth
+		tgt, err := ImageTarget(ctx, p.in.Component, c, p.in.Secrets, log)
+		if err != nil {
+			return Published{}, err
 		}
 		res, err := oci.Push(ctx, img, tgt, tags, log)
 		if err != nil {
@@ -297,15 +283,46 @@ func (p *planner) planImage() error {
 	return nil
 }
 
+// RepositoryPath is component's image path in the registry: c.Repository
+// with {name} replaced, default the component name.
+func RepositoryPath(component string, c manifest.ImagePublish) string {
+	repoPath := c.Repository
+	if repoPath == "" {
+		repoPath = "{name}"
+	}
+	return strings.ReplaceAll(repoPath, "{name}", component)
+}
+
+// ImageTarget is where component's image goes: the configured registry
+// with the registry login from secrets or, for ECR, from
+// GetAuthorizationToken (creating the repository when configured).
+func ImageTarget(ctx context.Context, component string, c manifest.ImagePublish, s Secrets, log io.Writer) (oci.Target, error) {
+	repoPath := RepositoryPath(component, c)
+	tgt := oci.Target{Repository: c.Registry + "/" + repoPath, Insecure: c.Insecure}
+	if s.RegistryPassword != "" {
+		tgt.Auth = &authn.Basic{Username: s.RegistryUsername, Password: s.RegistryPassword}
+	}
+	if useECR(c) {
+		host, auth, err := ecrLogin(ctx, c, s.AWS, repoPath, log)
+		if err != nil {
+			return oci.Target{}, err
+		}
+		if c.Registry == "" {
+			tgt.Repository = host + "/" + repoPath
+		}
+		tgt.Auth = auth
+	}
+	return tgt, nil
+}
+
 // ecrLogin gets registry credentials from ECR and makes sure the
 // repository exists.
-func (p *planner) ecrLogin(ctx context.Context, repoPath string, log io.Writer) (string, *authn.Basic, error) {
-	c := p.in.Config.Image
+func ecrLogin(ctx context.Context, c manifest.ImagePublish, creds awsconf.Credentials, repoPath string, log io.Writer) (string, *authn.Basic, error) {
 	region := c.ECR.Region
 	if _, r, ok := ecr.ParseHost(c.Registry); ok && region == "" {
 		region = r
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: region, Endpoint: c.ECR.Endpoint, Credentials: p.in.Secrets.AWS, RoleARN: c.ECR.RoleARN})
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: region, Endpoint: c.ECR.Endpoint, Credentials: creds, RoleARN: c.ECR.RoleARN})
 	if err != nil {
 		return "", nil, err
 	}

@@ -2,6 +2,11 @@
 // independent components in parallel (bounded), and keeps going when one
 // fails. It knows nothing about Dagger: steps are function values, so the
 // scheduling, skipping and reporting are tested with fake steps.
+//
+// Scheduling is by dependency rather than by wave: a component starts as
+// soon as its own dependencies are done, without waiting for the whole of
+// the plan's previous level, so a slow component holds back only its
+// dependents.
 package run
 
 import (
@@ -74,7 +79,7 @@ func Run(ctx context.Context, comps []plan.Component, opts Options) (*report.Res
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	e := &executor{opts: opts, redact: redactor(opts.Secrets), sem: make(chan struct{}, n),
+	e := &executor{opts: opts, redact: Redactor(opts.Secrets), sem: make(chan struct{}, n),
 		done: map[string]chan struct{}{}, index: map[string]int{}, results: make([]report.Component, len(comps))}
 	for i, c := range comps {
 		e.done[c.Name] = make(chan struct{})
@@ -298,8 +303,9 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
 }
 
-// redactor returns a function that replaces each secret with "***".
-func redactor(secrets []string) func(string) string {
+// Redactor returns a function that replaces each secret (empty ones are
+// ignored) with "***".
+func Redactor(secrets []string) func(string) string {
 	var pairs []string
 	for _, s := range secrets {
 		if s != "" {

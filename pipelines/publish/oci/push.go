@@ -45,23 +45,9 @@ type Result struct {
 // check. Tags already on the digest are left alone; re-running after a
 // failure finishes the job. Progress lines go to log.
 func Push(ctx context.Context, img *Image, tgt Target, tags []Tag, log io.Writer) (*Result, error) {
-	var nameOpts []name.Option
-	if tgt.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-	}
-	repo, err := name.NewRepository(tgt.Repository, nameOpts...)
+	repo, opts, err := tgt.remote(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("push image: repository %q: %w", tgt.Repository, err)
-	}
-	opts := []remote.Option{remote.WithContext(ctx)}
-	if tgt.Auth != nil {
-		opts = append(opts, remote.WithAuth(tgt.Auth))
-	}
-	if tgt.Transport != nil {
-		opts = append(opts, remote.WithTransport(tgt.Transport))
-	}
-	if tgt.Backoff.Steps > 0 {
-		opts = append(opts, remote.WithRetryBackoff(tgt.Backoff))
+		return nil, fmt.Errorf("push image: %w", err)
 	}
 	pusher, err := remote.NewPusher(opts...)
 	if err != nil {
@@ -104,6 +90,29 @@ func Push(ctx context.Context, img *Image, tgt Target, tags []Tag, log io.Writer
 		fmt.Fprintf(log, "image tagged: %s -> %s\n", tag, img.Digest)
 	}
 	return res, nil
+}
+
+// remote parses the repository and returns the options of every request.
+func (tgt Target) remote(ctx context.Context) (name.Repository, []remote.Option, error) {
+	var nameOpts []name.Option
+	if tgt.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	repo, err := name.NewRepository(tgt.Repository, nameOpts...)
+	if err != nil {
+		return name.Repository{}, nil, fmt.Errorf("repository %q: %w", tgt.Repository, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx)}
+	if tgt.Auth != nil {
+		opts = append(opts, remote.WithAuth(tgt.Auth))
+	}
+	if tgt.Transport != nil {
+		opts = append(opts, remote.WithTransport(tgt.Transport))
+	}
+	if tgt.Backoff.Steps > 0 {
+		opts = append(opts, remote.WithRetryBackoff(tgt.Backoff))
+	}
+	return repo, opts, nil
 }
 
 // headDigest returns the digest a tag points at, "" when the tag is absent.

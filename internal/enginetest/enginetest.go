@@ -1,0 +1,41 @@
+// Package enginetest connects tests to a real Dagger engine, or skips them
+// with the reason when none is reachable.
+package enginetest
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+)
+
+// Connect returns a client of the engine that _EXPERIMENTAL_DAGGER_RUNNER_HOST
+// names, closed at cleanup, and a context bounded by timeout. It skips the
+// test when the variable is unset or the engine's socket does not answer.
+func Connect(t *testing.T, timeout time.Duration) (context.Context, *dagger.Client) {
+	t.Helper()
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	if host == "" {
+		t.Skip("no Dagger engine: set _EXPERIMENTAL_DAGGER_RUNNER_HOST (e.g. unix:///run/dagger/engine.sock) and _EXPERIMENTAL_DAGGER_CLI_BIN to run the engine tests")
+	}
+	if sock, ok := strings.CutPrefix(host, "unix://"); ok {
+		conn, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			t.Skipf("no Dagger engine: %s is not reachable: %v", host, err)
+		}
+		conn.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	var logw strings.Builder
+	client, err := dagger.Connect(ctx, dagger.WithLogOutput(&logw))
+	if err != nil {
+		t.Fatalf("connect to %s: %v\n%s", host, err, logw.String())
+	}
+	t.Cleanup(func() { client.Close() })
+	return ctx, client
+}

@@ -1,0 +1,234 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"dagger.io/dagger"
+
+	"github.com/monopipe/monopipe/pipelines/build"
+	"github.com/monopipe/monopipe/pipelines/deploy"
+	"github.com/monopipe/monopipe/pipelines/github"
+	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/plan"
+	"github.com/monopipe/monopipe/pipelines/trigger"
+)
+
+// CIOptions are the inputs of a CI run, as a wrapper passes them.
+type CIOptions struct {
+	// GitHubEvent is $GITHUB_EVENT_NAME and GitHubPayload the content of
+	// $GITHUB_EVENT_PATH. When GitHubEvent is empty, Values describe the
+	// trigger (CircleCI, a laptop). On GitHub, Values.Head is $GITHUB_SHA.
+	GitHubEvent   string
+	GitHubPayload []byte
+	Values        trigger.Values
+	// Components narrows the run to these components (a matrix job): then
+	// no pull request comment is written, the gathering job owns it.
+	Components []string
+	// RunURL links commit statuses to the CI run.
+	RunURL  string
+	Secrets Secrets
+	// GitHubAPI is the GitHub API root; default https://api.github.com/.
+	GitHubAPI string
+	// DryRun builds and tests, and only prints what publish and deploy
+	// would do.
+	DryRun      bool
+	Concurrency int
+	// Log receives progress and warnings (default os.Stderr); no secret is
+	// ever written to it.
+	Log io.Writer
+}
+
+func (o *CIOptions) log() io.Writer { return logTo(o.Log) }
+
+// logTo is w, or os.Stderr when w is nil.
+func logTo(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
+}
+
+// ParseTrigger reads the trigger from GitHub's event, or else from the
+// plain values.
+func ParseTrigger(o CIOptions) (trigger.Trigger, error) {
+	if o.GitHubEvent == "" {
+		if len(o.GitHubPayload) > 0 {
+			return trigger.Trigger{}, errors.New("--event-file needs --event-name")
+		}
+		return trigger.FromValues(o.Values)
+	}
+	if len(o.GitHubPayload) == 0 {
+		return trigger.Trigger{}, fmt.Errorf("--event-name %s needs --event-file (the file at $GITHUB_EVENT_PATH)", o.GitHubEvent)
+	}
+	return trigger.FromGitHub(o.GitHubEvent, o.GitHubPayload, o.Values.Head)
+}
+
+// ciPlan is what a CI run does besides building and testing.
+type ciPlan struct {
+	// Statuses: set a commit status per component.
+	Statuses bool
+	// Comment: create or update the pull request comment.
+	Comment bool
+}
+
+// decideCI says how a CI run reports to GitHub: only with a token, a
+// repository and secrets allowed (never for forks), and the comment only
+// on a pull request's whole run (not on a matrix job's part of it).
+func decideCI(t trigger.Trigger, d trigger.Decision, o CIOptions) ciPlan {
+	statuses := d.Secrets && o.Secrets.GitHubToken != "" && t.Repo.Owner != "" && d.Action == trigger.ActionBuild
+	return ciPlan{
+		Statuses: statuses,
+		Comment:  statuses && t.Event == trigger.EventPullRequest && t.PRNumber > 0 && len(o.Components) == 0,
+	}
+}
+
+// shipping says whether a component publishes (and then may deploy) in a
+// build run: every component when the decision publishes (the base
+// branch); on another branch's push or manual run, a component whose
+// deploy.on includes "branch" (it deploys what it publishes); never on a
+// pull request or a fork. The reason says why not.
+func shipping(t trigger.Trigger, d trigger.Decision, w deploy.When, on []string) (bool, string) {
+	switch {
+	case d.Publish:
+		return true, ""
+	case !d.Secrets:
+		return false, "pull request from a fork: never publishes"
+	case t.Event == trigger.EventPush || t.Event == trigger.EventManual:
+		if due, _ := deploy.Due(on, w); due {
+			return true, ""
+		}
+	}
+	return false, fmt.Sprintf("publish runs on the base branch %s and for releases", w.BaseBranch)
+}
+
+// CI runs what a CI system's trigger asks: nothing for a deletion, the
+// release for a tag, else plan, build and test (and on the base branch
+// publish and deploy) what changed, with commit statuses and the pull
+// request comment on GitHub. Failed components do not make it fail: they
+// are in the report (results.json, the "status" output); an error is bad
+// input or a failure to talk to the engine.
+func CI(ctx context.Context, client *dagger.Client, source *dagger.Directory, o CIOptions) (*Report, error) {
+	rep, err := ci(ctx, client, source, o)
+	return rep, o.Secrets.scrub(err)
+}
+
+func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o CIOptions) (*Report, error) {
+	t, err := ParseTrigger(o)
+	if err != nil {
+		return nil, err
+	}
+	d := trigger.Decide(t, "") // the action does not depend on the base branch
+	switch d.Action {
+	case trigger.ActionNone:
+		fmt.Fprintln(o.log(), d.Reason)
+		return newReport(d, nil, "", nil, o.Secrets)
+	case trigger.ActionRelease:
+		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), Secrets: o.Secrets,
+			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
+	}
+	dir, err := Checkout(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	p, d, err := planBuild(ctx, dir, t, o.Components)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.log(), "%s\nplan: %s\n", d.Reason, p.Reason)
+
+	cp := decideCI(t, d, o)
+	gh := &ghReporter{sha: t.HeadSHA, runURL: o.RunURL, log: o.log()}
+	if gh.sha == "" {
+		gh.sha = p.HeadCommit
+	}
+	if cp.Statuses {
+		gh.gh, err = github.New(github.Options{Token: o.Secrets.GitHubToken, Owner: t.Repo.Owner, Repo: t.Repo.Name, BaseURL: o.GitHubAPI, HTTPClient: apiClient})
+		gh.warn(err)
+	}
+	if cp.Comment {
+		gh.pr = t.PRNumber
+	}
+	gh.planned(ctx, p)
+
+	b := build.New(client, source, p.Workspace, p.Manifests)
+	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values()}
+	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
+	ship := func(c plan.Component) (bool, string) {
+		return shipping(t, d, when, deployOn(p.Workspace, c.Manifest))
+	}
+	if shipsAny(p.Components, ship) {
+		sh, err := newShipper(b, p.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		defer sh.close()
+		sh.ship, sh.commit, sh.branch, sh.when = ship, p.HeadCommit, t.Branch, when
+		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
+		opts.Steps = sh.steps()
+	}
+	r, err := Run(ctx, b, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	gh.finished(ctx, p, r.Results)
+	return newReport(d, r, "", gh.warnings, o.Secrets)
+}
+
+// planBuild plans a build run on the repository in dir, then decides with
+// the workspace's base branch (the revisions compared do not depend on it).
+func planBuild(ctx context.Context, dir string, t trigger.Trigger, components []string) (*plan.Plan, trigger.Decision, error) {
+	d := trigger.Decide(t, "")
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, Base: d.Base, Head: d.Head, Components: components})
+	if err != nil {
+		return nil, d, err
+	}
+	return p, trigger.Decide(t, p.Workspace.BaseBranch), nil
+}
+
+// CIPlan is the plan a CI run with the same options builds (what the
+// matrix form's plan job emits): empty when the trigger builds nothing (a
+// deletion, a tag).
+func CIPlan(ctx context.Context, source *dagger.Directory, o CIOptions) (*plan.Plan, error) {
+	dir, err := Checkout(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	return CIPlanDir(ctx, dir, o)
+}
+
+// CIPlanDir is CIPlan on a repository on local disk.
+func CIPlanDir(ctx context.Context, dir string, o CIOptions) (*plan.Plan, error) {
+	t, err := ParseTrigger(o)
+	if err != nil {
+		return nil, err
+	}
+	if d := trigger.Decide(t, ""); d.Action != trigger.ActionBuild {
+		return &plan.Plan{Reason: d.Reason, Components: []plan.Component{}}, nil
+	}
+	p, _, err := planBuild(ctx, dir, t, o.Components)
+	return p, err
+}
+
+// shipsAny says whether any component publishes.
+func shipsAny(comps []plan.Component, ship func(plan.Component) (bool, string)) bool {
+	for _, c := range comps {
+		if ok, _ := ship(c); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// deployOn is a component's deploy.on, falling back to the workspace's.
+func deployOn(ws *manifest.Workspace, c *manifest.Component) []string {
+	if c != nil && len(c.Deploy.On) > 0 {
+		return c.Deploy.On
+	}
+	return ws.Deploy.On
+}
