@@ -39,14 +39,18 @@ func examples(ctx context.Context, t *testing.T, client *dagger.Client) (*plan.P
 	return p, client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true, Exclude: []string{".git"}})
 }
 
-// indexReachable says whether containers on the engine reach the Python
-// package index (pip's default, or PIP_INDEX_URL from the environment).
+// indexReachable says whether containers on the engine can get the python
+// builder's tool from the package index: pip's default, the image's own
+// PIP_INDEX_URL (a mirror), or PIP_INDEX_URL from the test's environment.
 func indexReachable(ctx context.Context, client *dagger.Client) error {
-	_, err := client.Container().From(DefaultPythonImage).
-		WithEnvVariable("PROBE", time.Now().String()). // never cached
-		WithEnvVariable("PIP_INDEX_URL", os.Getenv("PIP_INDEX_URL")).
+	ctr := client.Container().From(DefaultPythonImage).
+		WithEnvVariable("PROBE", time.Now().String()) // never cached
+	if url := os.Getenv("PIP_INDEX_URL"); url != "" {
+		ctr = ctr.WithEnvVariable("PIP_INDEX_URL", url) // else the image's own setting holds
+	}
+	_, err := ctr.
 		WithExec([]string{"python3", "-c", `import os, urllib.request
-urllib.request.urlopen((os.environ["PIP_INDEX_URL"] or "https://pypi.org/simple").rstrip("/") + "/pip/", timeout=20)`}).
+urllib.request.urlopen(os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + "/build/", timeout=20)`}).
 		Sync(ctx)
 	return err
 }
