@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"golang.org/x/sys/unix"
 )
 
 // Worktree is the head name that means "HEAD plus the working tree".
@@ -32,9 +34,10 @@ var hexRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
 
 // Repo is an opened repository.
 type Repo struct {
-	git   *git.Repository
-	root  string
-	close func() error
+	git    *git.Repository
+	root   string
+	gitDir string
+	close  func() error
 }
 
 // Open opens the repository that contains dir.
@@ -47,6 +50,7 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
 	}
+	root := wt.Filesystem.Root()
 	// Reopen with pack descriptors kept open: by default go-git opens the
 	// packfile again for every object it reads.
 	if st, ok := r.Storer.(*filesystem.Storage); ok {
@@ -54,9 +58,17 @@ func Open(dir string) (*Repo, error) {
 		if r, err = git.Open(st, wt.Filesystem); err != nil {
 			return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
 		}
-		return &Repo{git: r, root: wt.Filesystem.Root(), close: st.Close}, nil
+		return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: st.Close}, nil
 	}
-	return &Repo{git: r, root: wt.Filesystem.Root(), close: func() error { return nil }}, nil
+	return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: func() error { return nil }}, nil
+}
+
+// gitDirOf is the git folder of repo, whose work tree is root.
+func gitDirOf(repo *git.Repository, root string) string {
+	if st, ok := repo.Storer.(*filesystem.Storage); ok {
+		return st.Filesystem().Root()
+	}
+	return filepath.Join(root, ".git")
 }
 
 // Close releases the open pack files.
@@ -65,6 +77,10 @@ func (r *Repo) Close() error { return r.close() }
 // Root is the repository's top folder.
 func (r *Repo) Root() string { return r.root }
 
+// GitDir is the repository's git folder (.git, or a linked work tree's
+// own folder).
+func (r *Repo) GitDir() string { return r.gitDir }
+
 // Git is the underlying go-git repository.
 func (r *Repo) Git() *git.Repository { return r.git }
 
@@ -72,7 +88,7 @@ func (r *Repo) Git() *git.Repository { return r.git }
 // head is empty, else the tree of commit head.
 func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if head == "" {
-		return os.DirFS(r.root), nil
+		return workFS{FS: os.DirFS(r.root), root: r.root}, nil
 	}
 	c, err := r.commit("--head", head)
 	if err != nil {
@@ -83,6 +99,26 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 		return nil, fmt.Errorf("--head %s: read tree: %w", head, err)
 	}
 	return TreeFS(t), nil
+}
+
+// workFS is os.DirFS with a ReadFile that makes four system calls for a
+// small file rather than nine (os.ReadFile registers every file with the
+// poller and stats it): it reads the manifests of thousands of components.
+type workFS struct {
+	fs.FS
+	root string
+}
+
+// ReadFile reads the named file.
+func (w workFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	data, err := readFileAt(unix.AT_FDCWD, filepath.Join(w.root, filepath.FromSlash(name)))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return data, nil
 }
 
 // Range says what to compare.
@@ -116,6 +152,19 @@ type Result struct {
 	// Files are the files present in the working tree (tracked and
 	// untracked, not ignored) when Worktree is true.
 	Files []string
+
+	blob func(path string) (plumbing.Hash, bool)
+}
+
+// Blob is the blob id of the working tree's file at path when it is known
+// without reading the file: a tracked file whose stat data matches the
+// index. It says false for anything else, and always when Worktree is
+// false.
+func (r *Result) Blob(path string) (plumbing.Hash, bool) {
+	if r.blob == nil {
+		return plumbing.ZeroHash, false
+	}
+	return r.blob(path)
 }
 
 // Changes compares the two revisions. Defaults: head is HEAD plus the
@@ -135,6 +184,13 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 		return nil, err
 	}
 	res.Head = head.Hash.String()
+	// The working-tree walk reads only the file system: it runs while
+	// the history is read here.
+	var sc *scan
+	if res.Worktree {
+		sc = startScan(r.gitDir, r.root)
+		defer sc.wait() // on error returns, let the walk finish first
+	}
 
 	base, err := r.chooseBase(rg, head, res)
 	if err != nil {
@@ -142,27 +198,27 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	}
 	if base != nil {
 		res.Base = base.Hash.String()
-		if err := r.diffCommits(base, head, res); err != nil {
-			return nil, err
-		}
-		if rg.Marker != "" {
-			id, err := r.findMarker(base, head, rg.Marker)
-			if err != nil {
-				return nil, err
-			}
-			if id != "" {
-				res.Everything = true
-				res.Reason = fmt.Sprintf("commit %s says %q", id[:12], rg.Marker)
-			}
-		}
-	}
-	if res.Worktree {
-		wt, err := Status(r.git, r.root, head)
+		id, err := r.compare(base, head, rg.Marker, res)
 		if err != nil {
 			return nil, err
 		}
-		res.Paths = append(res.Paths, wt.Changed...)
+		if id != "" {
+			res.Everything = true
+			res.Reason = fmt.Sprintf("commit %s says %q", id[:12], rg.Marker)
+		}
+	}
+	if sc != nil {
+		staged, err := sc.staged(r.git, head)
+		if err != nil {
+			return nil, err
+		}
+		wt, err := sc.wait()
+		if err != nil {
+			return nil, err
+		}
+		res.Paths = append(append(res.Paths, staged...), wt.Changed...)
 		res.Files = wt.Present
+		res.blob = sc.blob
 	}
 	res.Paths = sortUnique(res.Paths)
 	return res, nil
@@ -293,8 +349,8 @@ func (r *Repo) isShallow() bool {
 	return err == nil && len(s) > 0
 }
 
-// diffCommits adds the paths that differ between the two commits' trees.
-func (r *Repo) diffCommits(base, head *object.Commit, res *Result) error {
+// diffCommits appends the paths that differ between the two commits' trees.
+func (r *Repo) diffCommits(base, head *object.Commit, out *[]string) error {
 	bt, err := base.Tree()
 	if err != nil {
 		return fmt.Errorf("read tree of %s: %w", base.Hash, err)
@@ -303,7 +359,7 @@ func (r *Repo) diffCommits(base, head *object.Commit, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("read tree of %s: %w", head.Hash, err)
 	}
-	return r.diffTrees("", bt, ht, &res.Paths)
+	return r.diffTrees("", bt, ht, out)
 }
 
 // diffTrees appends the file paths that differ between trees a and b (either

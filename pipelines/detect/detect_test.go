@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,9 +11,11 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/monopipe/monopipe/internal/cachefile"
 	"github.com/monopipe/monopipe/internal/gittest"
 )
 
@@ -132,36 +135,192 @@ func TestStatusMatchesGit(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.change(t, r)
-			repo, err := Open(r.Dir)
+			checkStatus(t, r, tt.name != "nested repository" && tt.name != "sparse checkout entry")
+		})
+	}
+}
+
+// status runs Status on the repository at HEAD.
+func status(t *testing.T, r *gittest.Repo) *WorktreeFiles {
+	t.Helper()
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	head, err := repo.commit("--head", "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Status(repo.Git(), repo.Root(), head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// checkStatus compares Status with git: Changed with git status, and,
+// when present is true, Present with every file git lists.
+func checkStatus(t *testing.T, r *gittest.Repo, present bool) {
+	t.Helper()
+	got := status(t, r)
+	want := gitStatus(t, r)
+	if len(got.Changed)+len(want) > 0 && !reflect.DeepEqual(got.Changed, want) {
+		t.Errorf("Status = %q\ngit says %q", got.Changed, want)
+	}
+	if !present {
+		return
+	}
+	listed := strings.Split(r.Git("ls-files", "-z", "--cached", "--others", "--exclude-standard"), "\x00")
+	var wantPresent []string
+	for _, p := range listed {
+		if fi, err := os.Lstat(filepath.Join(r.Dir, p)); p != "" && err == nil && !fi.IsDir() {
+			wantPresent = append(wantPresent, p)
+		}
+	}
+	sort.Strings(wantPresent)
+	if !reflect.DeepEqual(got.Present, wantPresent) {
+		t.Errorf("Present = %q\nwant %q", got.Present, wantPresent)
+	}
+}
+
+// TestUntrackedCache runs Status twice with a change in between: the
+// first run writes the untracked cache, the second must still match git.
+// Each repository waits out the racy margin before the first run, so the
+// second run trusts (and so tests) every unchanged folder's cached listing.
+func TestUntrackedCache(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, r *gittest.Repo)
+	}{
+		{"nothing", func(t *testing.T, r *gittest.Repo) {}},
+		{"file added to a folder", func(t *testing.T, r *gittest.Repo) { r.Write(map[string]string{"a/new.go": "n\n"}) }},
+		{"file removed from a folder", func(t *testing.T, r *gittest.Repo) { r.Remove("a/y.go") }},
+		{"file modified in place", func(t *testing.T, r *gittest.Repo) { r.Write(map[string]string{"c/d/e/f.txt": "other\n"}) }},
+		{"folder added", func(t *testing.T, r *gittest.Repo) { r.Write(map[string]string{"c/d/new/deeper/n.txt": "n\n"}) }},
+		{"folder removed", func(t *testing.T, r *gittest.Repo) { r.Remove("c/d") }},
+		{"untracked file removed", func(t *testing.T, r *gittest.Repo) { r.Remove("c/d/e/untracked.txt") }},
+		{".gitignore edited in place", func(t *testing.T, r *gittest.Repo) {
+			writeInPlace(t, filepath.Join(r.Dir, ".gitignore"), "*.txt\n")
+		}},
+		{".gitignore removed", func(t *testing.T, r *gittest.Repo) { r.Remove("b/.gitignore") }},
+		{"info/exclude edited", func(t *testing.T, r *gittest.Repo) {
+			writeInPlace(t, filepath.Join(r.Dir, ".git", "info", "exclude"), "untracked.txt\n")
+		}},
+		{"file untracked in the index only", func(t *testing.T, r *gittest.Repo) { r.Git("rm", "-q", "--cached", "a/x.go") }},
+		{"untracked file added to the index", func(t *testing.T, r *gittest.Repo) { r.Git("add", "c/d/e/untracked.txt") }},
+		{"new HEAD", func(t *testing.T, r *gittest.Repo) {
+			r.Git("add", "-A")
+			r.Git("commit", "-q", "-m", "more")
+		}},
+		{"corrupt cache", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"a/new.go": "n\n"})
+			file := filepath.Join(r.Dir, ".git", "monopipe", untrackedCacheName)
+			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer repo.Close()
-			head, err := repo.commit("--head", "HEAD")
-			if err != nil {
+			data[len(data)/2] ^= 0xff
+			if err := os.WriteFile(file, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := Status(repo.Git(), repo.Root(), head)
-			if err != nil {
+		}},
+		{"truncated cache", func(t *testing.T, r *gittest.Repo) {
+			r.Remove("a/y.go")
+			if err := os.Truncate(filepath.Join(r.Dir, ".git", "monopipe", untrackedCacheName), 40); err != nil {
 				t.Fatal(err)
 			}
-			want := gitStatus(t, r)
-			if len(got.Changed)+len(want) > 0 && !reflect.DeepEqual(got.Changed, want) {
-				t.Errorf("Status = %q\ngit says %q", got.Changed, want)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newBase(t)
+			r.Write(map[string]string{"c/d/e/untracked.txt": "u\n", "b/ignored.tmp": "i\n"})
+			time.Sleep(racyMargin + 100*time.Millisecond)
+			checkStatus(t, r, true)
+			if _, err := os.Stat(filepath.Join(r.Dir, ".git", "monopipe", untrackedCacheName)); err != nil {
+				t.Fatalf("no cache written: %v", err)
 			}
-			// Present: every file git would list, tracked or untracked.
-			listed := strings.Split(r.Git("ls-files", "-z", "--cached", "--others", "--exclude-standard"), "\x00")
-			var wantPresent []string
-			for _, p := range listed {
-				if fi, err := os.Lstat(filepath.Join(r.Dir, p)); p != "" && err == nil && !fi.IsDir() {
-					wantPresent = append(wantPresent, p)
+			tt.change(t, r)
+			checkStatus(t, r, true)
+			checkStatus(t, r, true) // from the cache the second run wrote
+		})
+	}
+}
+
+// writeInPlace rewrites a file without replacing it, so that its folder's
+// stat data stays the same.
+func writeInPlace(t *testing.T, file, content string) {
+	t.Helper()
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUntrackedCacheRacy tampers with a cached listing (it drops a file
+// that is there) and checks when Status believes it: never while the
+// folder changed too recently before the listing was taken, and only
+// then is it used at all (which also proves the cache is read).
+func TestUntrackedCacheRacy(t *testing.T) {
+	for _, racy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("racy=%v", racy), func(t *testing.T) {
+			r := newBase(t)
+			r.Write(map[string]string{"a/untracked.go": "u\n"})
+			status(t, r)
+			file := filepath.Join(r.Dir, ".git", "monopipe", untrackedCacheName)
+			c := loadUntrackedCache(file, r.Dir)
+			if c == nil {
+				t.Fatal("cache not written or not readable")
+			}
+			a := c.dirs["a"]
+			var kept []dirent
+			for _, e := range a.entries {
+				if e.name != "untracked.go" {
+					kept = append(kept, e)
 				}
 			}
-			sort.Strings(wantPresent)
-			if tt.name != "nested repository" && tt.name != "sparse checkout entry" && !reflect.DeepEqual(got.Present, wantPresent) {
-				t.Errorf("Present = %q\nwant %q", got.Present, wantPresent)
+			a.entries = kept
+			start := max(a.stat.mtime, a.stat.ctime) + int64(racyMargin) // racy: changed at the edge
+			if !racy {
+				start += int64(time.Millisecond)
+			}
+			w := cachefile.Create(file)
+			w.Start = start
+			var dirs []*cachedDir
+			for _, d := range c.dirs {
+				dirs = append(dirs, d)
+			}
+			if err := saveUntrackedCache(w, r.Dir, dirs); err != nil {
+				t.Fatal(err)
+			}
+			got := status(t, r)
+			found := slices.Contains(got.Changed, "a/untracked.go")
+			if found != racy {
+				t.Errorf("racy=%v: untracked file reported = %v (cached listing trusted = %v)", racy, found, !found)
 			}
 		})
+	}
+}
+
+// TestUntrackedCacheOtherRoot checks that a cache made for one work tree
+// (a copy of .git, say) is not used for another.
+func TestUntrackedCacheOtherRoot(t *testing.T) {
+	r := newBase(t)
+	status(t, r)
+	file := filepath.Join(r.Dir, ".git", "monopipe", untrackedCacheName)
+	if loadUntrackedCache(file, r.Dir) == nil {
+		t.Fatal("cache not readable for its own work tree")
+	}
+	if loadUntrackedCache(file, r.Dir+"-copy") != nil {
+		t.Error("cache used for another work tree")
 	}
 }
 
@@ -214,8 +373,18 @@ func TestIndexReader(t *testing.T) {
 			for _, d := range []string{"a", "b", "gone", "keep", "keep/build", "spaces in", "typechange"} {
 				want[d] = plumbing.NewHash(r.Git("rev-parse", "HEAD:"+d))
 			}
-			if !reflect.DeepEqual(fast.trees, want) {
-				t.Errorf("cache tree = %v\nwant %v", fast.trees, want)
+			trees, err := fast.cacheTrees()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(trees, want) {
+				t.Errorf("cache tree = %v\nwant %v", trees, want)
+			}
+			if _, ok := fast.rootTree(); ok {
+				t.Error("root tree valid after a staged change")
+			}
+			if h, ok := slow.rootTree(); ok {
+				t.Errorf("go-git reader: root tree %s valid after a staged change", h)
 			}
 		})
 	}
@@ -300,5 +469,85 @@ func TestChangesRenameBothSides(t *testing.T) {
 	}
 	if res.BaseHow != "first parent of HEAD on main" || res.Worktree || res.Files != nil {
 		t.Errorf("result = %+v", res)
+	}
+}
+
+// TestHistoryCache plants a doctored comparison: Changes must take it for
+// the same trees and commits (so the cache is really read), and work the
+// answer out again when any id differs or the clone is shallow.
+func TestHistoryCache(t *testing.T) {
+	r := newBase(t)
+	r.Commit("change", map[string]string{"a/x.go": "package a // 2\n"})
+	plant := func(t *testing.T, dir string) *comparison {
+		repo, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer repo.Close()
+		base, _ := repo.commit("--base", "HEAD~1")
+		head, _ := repo.commit("--head", "HEAD")
+		c := &comparison{baseTree: base.TreeHash, headTree: head.TreeHash, baseCommit: base.Hash, headCommit: head.Hash,
+			paths: []string{"planted"}, marker: "[full rebuild]", found: base.Hash.String(), markerKnown: true}
+		c.save(filepath.Join(repo.GitDir(), "monopipe", historyCacheName))
+		return c
+	}
+	changes := func(t *testing.T, dir string) *Result {
+		repo, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer repo.Close()
+		res, err := repo.Changes(context.Background(), Range{Base: "HEAD~1", Head: "HEAD", BaseBranch: "main", Marker: "[full rebuild]"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	plant(t, r.Dir)
+	if res := changes(t, r.Dir); !reflect.DeepEqual(res.Paths, []string{"planted"}) || !res.Everything {
+		t.Fatalf("planted comparison not used: %+v", res)
+	}
+
+	// A shallow clone: the diff is still reused, the marker search is not.
+	clone := filepath.Join(t.TempDir(), "clone")
+	r.Git("clone", "-q", "--depth", "2", "file://"+r.Dir, clone)
+	plant(t, clone)
+	if res := changes(t, clone); !reflect.DeepEqual(res.Paths, []string{"planted"}) || res.Everything {
+		t.Errorf("shallow clone: %+v", res)
+	}
+
+	// Another head: nothing is reused.
+	r.Commit("more", map[string]string{"b/z.txt": "z2\n"})
+	if res := changes(t, r.Dir); !reflect.DeepEqual(res.Paths, []string{"b/z.txt"}) || res.Everything {
+		t.Errorf("after a new commit: %+v", res)
+	}
+	if res := changes(t, r.Dir); !reflect.DeepEqual(res.Paths, []string{"b/z.txt"}) || res.Everything {
+		t.Errorf("from the cache written by the run before: %+v", res)
+	}
+}
+
+// TestRootTree checks the quick read of the cache tree's first record on
+// a clean index, with both readers.
+func TestRootTree(t *testing.T) {
+	r := newBase(t)
+	r.Git("status", "-s") // lets git write the cache tree
+	data, err := os.ReadFile(filepath.Join(r.Dir, ".git", "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := plumbing.NewHash(r.Git("rev-parse", "HEAD^{tree}"))
+	fast, err := parseIndex(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := decodeWithGoGit(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, idx := range map[string]*gitIndex{"direct": fast, "go-git": slow} {
+		if h, ok := idx.rootTree(); !ok || h != want {
+			t.Errorf("%s: root tree = %s, %v; want %s", name, h, ok, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"unsafe"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -29,9 +30,33 @@ type entry struct {
 // gitIndex is the parts of .git/index that status needs.
 type gitIndex struct {
 	entries []entry
-	// trees maps folder paths ("" for the root) to the tree hash the index
-	// recorded for them (the cache-tree), where that record is valid.
-	trees map[string]plumbing.Hash
+	// treeExt is the cache-tree extension, parsed into trees on demand:
+	// a clean tree needs only its first record (see rootTree).
+	treeExt []byte
+	trees   map[string]plumbing.Hash
+}
+
+// cacheTrees maps folder paths ("" for the root) to the tree hash the
+// index recorded for them (the cache-tree), where that record is valid.
+func (idx *gitIndex) cacheTrees() (map[string]plumbing.Hash, error) {
+	if idx.trees == nil {
+		idx.trees = map[string]plumbing.Hash{}
+		if err := parseCacheTree(idx.treeExt, idx.trees); err != nil {
+			return nil, fmt.Errorf("read git index: %w", err)
+		}
+	}
+	return idx.trees, nil
+}
+
+// rootTree is the cache-tree's hash of the whole tree, when valid, read
+// without parsing the rest.
+func (idx *gitIndex) rootTree() (plumbing.Hash, bool) {
+	if idx.trees != nil {
+		h, ok := idx.trees[""]
+		return h, ok
+	}
+	r, err := cacheTreeRecord(idx.treeExt)
+	return r.hash, err == nil && r.count >= 0
 }
 
 var (
@@ -47,7 +72,7 @@ var (
 func readIndex(file string) (*gitIndex, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return &gitIndex{trees: map[string]plumbing.Hash{}}, nil
+		return &gitIndex{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read git index: %w", err)
@@ -76,7 +101,13 @@ func parseIndex(data []byte) (*gitIndex, error) {
 	}
 	n := int(binary.BigEndian.Uint32(data[8:]))
 	body := data[:len(data)-hashLen]
-	idx := &gitIndex{entries: make([]entry, n), trees: map[string]plumbing.Hash{}}
+	// Names (versions 2 and 3) are slices of one string that shares data's
+	// memory, rather than 48,000 copies: data is never written again.
+	var all string
+	if version < 4 {
+		all = unsafe.String(unsafe.SliceData(body), len(body))
+	}
+	idx := &gitIndex{entries: make([]entry, n)}
 	off := 12
 	prev := ""
 	for i := 0; i < n; i++ {
@@ -121,7 +152,7 @@ func parseIndex(data []byte) (*gitIndex, error) {
 			if end < 0 {
 				return nil, errors.New("unterminated path")
 			}
-			e.name = string(body[off : off+end])
+			e.name = all[off : off+end]
 			off = start + (off+end-start+8)/8*8 // NUL padding to 8 bytes
 		}
 		prev = e.name
@@ -134,9 +165,7 @@ func parseIndex(data []byte) (*gitIndex, error) {
 		}
 		switch sig {
 		case "TREE":
-			if err := parseCacheTree(body[off:off+size], idx.trees); err != nil {
-				return nil, err
-			}
+			idx.treeExt = body[off : off+size]
 		case "link", "sdir": // neither go-git nor this reader reads them
 			return nil, errSplitIndex
 		}
@@ -162,41 +191,61 @@ func varint(b []byte) (uint64, int) {
 	return v, i
 }
 
-// parseCacheTree reads the TREE extension: entries in pre-order, each
+// treeRecord is one entry of the TREE extension.
+type treeRecord struct {
+	name            string
+	count, subtrees int // count < 0: the record is invalid, with no hash
+	hash            plumbing.Hash
+	rest            []byte // the records after this one
+}
+
+// cacheTreeRecord reads the record at the start of b:
 // "path\0count subtrees\n" then, when count >= 0, the tree hash.
+func cacheTreeRecord(b []byte) (treeRecord, error) {
+	nul := bytes.IndexByte(b, 0)
+	nl := bytes.IndexByte(b, '\n')
+	if nul < 0 || nl < nul {
+		return treeRecord{}, errors.New("bad cache tree")
+	}
+	r := treeRecord{name: string(b[:nul])}
+	nums := bytes.Fields(b[nul+1 : nl])
+	if len(nums) != 2 {
+		return treeRecord{}, errors.New("bad cache tree counts")
+	}
+	var err1, err2 error
+	r.count, err1 = strconv.Atoi(string(nums[0]))
+	r.subtrees, err2 = strconv.Atoi(string(nums[1]))
+	if err := errors.Join(err1, err2); err != nil {
+		return treeRecord{}, fmt.Errorf("bad cache tree: %w", err)
+	}
+	r.rest = b[nl+1:]
+	if r.count >= 0 {
+		if len(r.rest) < len(r.hash) {
+			return treeRecord{}, errors.New("bad cache tree hash")
+		}
+		copy(r.hash[:], r.rest)
+		r.rest = r.rest[len(r.hash):]
+	}
+	return r, nil
+}
+
+// parseCacheTree reads the TREE extension: records in pre-order.
 func parseCacheTree(b []byte, out map[string]plumbing.Hash) error {
 	var walk func(prefix string) error
 	walk = func(prefix string) error {
-		nul := bytes.IndexByte(b, 0)
-		nl := bytes.IndexByte(b, '\n')
-		if nul < 0 || nl < nul {
-			return errors.New("bad cache tree")
+		r, err := cacheTreeRecord(b)
+		if err != nil {
+			return err
 		}
-		name := string(b[:nul])
-		nums := bytes.Fields(b[nul+1 : nl])
-		if len(nums) != 2 {
-			return errors.New("bad cache tree counts")
-		}
-		count, err1 := strconv.Atoi(string(nums[0]))
-		subtrees, err2 := strconv.Atoi(string(nums[1]))
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("bad cache tree: %w", err)
-		}
-		b = b[nl+1:]
-		p := name
+		b = r.rest
+		p := r.name
 		if prefix != "" {
-			p = prefix + "/" + name
+			p = prefix + "/" + r.name
 		}
-		if count >= 0 {
-			if len(b) < 20 {
-				return errors.New("bad cache tree hash")
-			}
-			var h plumbing.Hash
-			copy(h[:], b[:20])
-			out[p] = h
-			b = b[20:]
+		if r.count >= 0 {
+			out[p] = r.hash
 		}
-		for k := 0; k < subtrees; k++ {
+		for k := 0; k < r.subtrees; k++ {
 			if err := walk(p); err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -89,6 +90,31 @@ func (t *treeFS) readFile(name string) ([]byte, error) {
 	}
 	defer rd.Close()
 	return io.ReadAll(rd)
+}
+
+// TreeID is the id of the tree.
+func (t *treeFS) TreeID() plumbing.Hash {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.dirs["."].Hash
+}
+
+// BlobID is the blob id of the file name, known without reading it.
+func (t *treeFS) BlobID(name string) (plumbing.Hash, bool) {
+	if !fs.ValidPath(name) {
+		return plumbing.ZeroHash, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d, err := t.dir(path.Dir(name))
+	if err != nil {
+		return plumbing.ZeroHash, false
+	}
+	e, err := d.FindEntry(path.Base(name))
+	if err != nil || !e.Mode.IsFile() {
+		return plumbing.ZeroHash, false
+	}
+	return e.Hash, true
 }
 
 // Open opens a file or folder of the tree.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -129,15 +130,33 @@ func dirMatches(dir string, globs []string) bool {
 // ParseComponents reads and parses the component files at paths, in
 // parallel, and checks that names are unique.
 func ParseComponents(fsys fs.FS, paths []string) ([]*Component, error) {
+	return ParseComponentsReusing(fsys, paths, nil)
+}
+
+// ParseComponentsReusing is ParseComponents for when some files were
+// parsed before: reuse(path), when not nil, returns that earlier result,
+// or nil to read and parse the file.
+func ParseComponentsReusing(fsys fs.FS, paths []string, reuse func(path string) *Component) ([]*Component, error) {
 	comps := make([]*Component, len(paths))
 	errs := make([]error, len(paths))
+	var todo []int
+	for i, p := range paths {
+		if reuse != nil {
+			comps[i] = reuse(p)
+		}
+		if comps[i] == nil {
+			todo = append(todo, i)
+		}
+	}
 	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	var next atomic.Int64
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for k := int(next.Add(1)) - 1; k < len(todo); k = int(next.Add(1)) - 1 {
+				i := todo[k]
 				data, err := fs.ReadFile(fsys, paths[i])
 				if err != nil {
 					errs[i] = fmt.Errorf("read %s: %w", paths[i], err)
@@ -147,10 +166,6 @@ func ParseComponents(fsys fs.FS, paths []string) ([]*Component, error) {
 			}
 		}()
 	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {

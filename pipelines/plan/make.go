@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/graph"
@@ -43,14 +44,18 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 	// The working tree's file list comes with the change set; listing it
-	// again would walk the whole tree a second time.
+	// again would walk the whole tree a second time. Blob ids known
+	// without reading the files let parsed manifests be reused from the
+	// last run.
 	var paths []string
+	var known func(string) (plumbing.Hash, bool)
 	if res != nil && res.Worktree {
 		paths = manifest.MatchComponents(res.Files, ws.Components)
-	} else if paths, err = manifest.FindComponents(fsys, ws.Components); err != nil {
+		known = res.Blob
+	} else if paths, known, err = findComponents(repo.GitDir(), fsys, ws.Components); err != nil {
 		return nil, err
 	}
-	comps, err := manifest.ParseComponents(fsys, paths)
+	comps, err := parseManifests(repo.GitDir(), fsys, paths, known)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,201 @@
+// Package cachefile reads and writes the small binary caches monopipe
+// keeps under the git folder between runs: a file is a magic line, a body
+// of varints and strings, and a CRC-32C of both; it is written to a
+// temporary name and renamed into place, so readers see a whole old file
+// or a whole new one. A file that is absent, corrupt or of another format
+// reads as nothing: callers then do the work and write a new one.
+package cachefile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Read returns a decoder for the body of file when the file exists, starts
+// with magic and is whole; nil otherwise.
+func Read(file, magic string) *Decoder {
+	data, err := os.ReadFile(file)
+	if err != nil || len(data) < len(magic)+4 || !bytes.HasPrefix(data, []byte(magic)) {
+		return nil
+	}
+	body := data[:len(data)-4]
+	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(data[len(body):]) {
+		return nil
+	}
+	// Str returns slices of one string that shares data's memory, rather
+	// than copies: data is never written again.
+	return &Decoder{b: body, s: unsafe.String(unsafe.SliceData(body), len(body)), off: len(magic)}
+}
+
+// NewDecoder reads fields from b.
+func NewDecoder(b []byte) *Decoder { return &Decoder{b: b, s: string(b)} }
+
+// Decoder reads a body's fields in order, remembering the first error;
+// after an error every read returns zero.
+type Decoder struct {
+	b   []byte
+	s   string // the same bytes as b
+	off int
+	err error
+}
+
+// ErrFormat says that a body does not hold what its reader expects.
+var ErrFormat = errors.New("bad cache file")
+
+// Err is the first error met, or nil.
+func (d *Decoder) Err() error { return d.err }
+
+// Left is how many bytes remain.
+func (d *Decoder) Left() int { return len(d.b) - d.off }
+
+// Fail records a format error and stops further reads.
+func (d *Decoder) Fail() {
+	d.err = ErrFormat
+	d.off = len(d.b)
+}
+
+// Uint reads an unsigned varint.
+func (d *Decoder) Uint() uint64 {
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.Fail()
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+// Int reads a signed varint.
+func (d *Decoder) Int() int64 {
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.Fail()
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+// Byte reads one byte.
+func (d *Decoder) Byte() byte {
+	if d.off >= len(d.b) {
+		d.Fail()
+		return 0
+	}
+	d.off++
+	return d.b[d.off-1]
+}
+
+// Bytes reads n raw bytes.
+func (d *Decoder) Bytes(n int) []byte {
+	if n < 0 || n > d.Left() {
+		d.Fail()
+		return nil
+	}
+	d.off += n
+	return d.b[d.off-n : d.off]
+}
+
+// Str reads a length-prefixed string.
+func (d *Decoder) Str() string {
+	n := d.Uint()
+	if n > uint64(d.Left()) {
+		d.Fail()
+		return ""
+	}
+	d.off += int(n)
+	return d.s[d.off-int(n) : d.off]
+}
+
+// Count reads an element count, failing when the rest of the body could
+// not hold that many elements of at least one byte each (so corrupt input
+// never makes a huge allocation).
+func (d *Decoder) Count() int {
+	n := d.Uint()
+	if n > uint64(d.Left()) {
+		d.Fail()
+		return 0
+	}
+	return int(n)
+}
+
+// AppendStr appends a length-prefixed string.
+func AppendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// Writer is a cache file being written under a temporary name.
+type Writer struct {
+	fd         int
+	tmp, final string
+	// Start is the file system's time when the writer was made (the
+	// temporary file's mtime), in nanoseconds since the epoch.
+	Start int64
+}
+
+// Create starts writing file (making its folder if need be); nil when it
+// cannot, a read-only .git say: the caller then simply keeps no cache.
+func Create(file string) *Writer {
+	tmp := fmt.Sprintf("%s.%d-%d.tmp", file, os.Getpid(), time.Now().UnixNano())
+	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_CLOEXEC
+	fd, err := unix.Open(tmp, flags, 0o644)
+	if err == unix.ENOENT && os.MkdirAll(filepath.Dir(file), 0o755) == nil {
+		fd, err = unix.Open(tmp, flags, 0o644)
+	}
+	if err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		unix.Close(fd)
+		unix.Unlink(tmp)
+		return nil
+	}
+	return &Writer{fd: fd, tmp: tmp, final: file, Start: st.Mtim.Nano()}
+}
+
+// Discard removes the temporary file; w may be nil.
+func (w *Writer) Discard() {
+	if w != nil {
+		unix.Close(w.fd)
+		unix.Unlink(w.tmp)
+	}
+}
+
+// Commit writes magic, body and the checksum, and puts the file in place
+// of the previous one. body must start with magic.
+func (w *Writer) Commit(body []byte) error {
+	b := binary.BigEndian.AppendUint32(body, crc32.Checksum(body, castagnoli))
+	for len(b) > 0 {
+		n, err := unix.Write(w.fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			w.Discard()
+			return fmt.Errorf("write %s: %w", w.tmp, err)
+		}
+		b = b[n:]
+	}
+	if err := unix.Close(w.fd); err != nil {
+		unix.Unlink(w.tmp)
+		return fmt.Errorf("write %s: %w", w.tmp, err)
+	}
+	if err := unix.Rename(w.tmp, w.final); err != nil {
+		unix.Unlink(w.tmp)
+		return fmt.Errorf("write %s: %w", w.final, err)
+	}
+	return nil
+}
