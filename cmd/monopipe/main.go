@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/monopipe/monopipe/pipelines/plan"
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "monopipe plan: unexpected argument %q\n", f.fs.Arg(0))
 		return 2
 	}
-	if !contains(plan.Formats, f.format) {
+	if !slices.Contains(plan.Formats, f.format) {
 		fmt.Fprintf(stderr, "monopipe plan: --format %s: unknown format (one of %s)\n", f.format, strings.Join(plan.Formats, ", "))
 		return 2
 	}
@@ -90,13 +91,4 @@ func planFlags(stderr io.Writer) *flags {
 	})
 	f.fs.StringVar(&f.format, "format", "text", "output format: "+strings.Join(plan.Formats, ", "))
 	return f
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,7 +63,7 @@ func TestRun(t *testing.T) {
 
 // dirArg points plan commands at the test repository.
 func dirArg(args []string, dir string) []string {
-	if len(args) > 0 && args[0] == "plan" && !contains(args, "extra") {
+	if len(args) > 0 && args[0] == "plan" && !slices.Contains(args, "extra") {
 		return []string{"--dir", dir}
 	}
 	return nil

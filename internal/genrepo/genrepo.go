@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
@@ -90,7 +91,7 @@ func writeStream(w *bufio.Writer, s Shape) error {
 			}
 		default:
 			for k := 0; k <= r.IntN(2); k++ {
-				if d := Name(r.IntN(Libraries)); !contains(deps, d) {
+				if d := Name(r.IntN(Libraries)); !slices.Contains(deps, d) {
 					deps = append(deps, d)
 				}
 			}
@@ -114,15 +115,6 @@ func writeStream(w *bufio.Writer, s Shape) error {
 		}
 	}
 	return w.Flush()
-}
-
-func contains(l []string, s string) bool {
-	for _, v := range l {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func git(dir string, env []string, args ...string) error {

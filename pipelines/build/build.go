@@ -22,10 +22,13 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,10 +105,10 @@ func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace
 	if ws != nil {
 		images = ws.Images
 	}
-	images.Go = or(images.Go, DefaultGoImage)
-	images.Python = or(images.Python, DefaultPythonImage)
-	images.Node = or(images.Node, DefaultNodeImage)
-	images.Runtime = or(images.Runtime, DefaultRuntimeImage)
+	images.Go = cmp.Or(images.Go, DefaultGoImage)
+	images.Python = cmp.Or(images.Python, DefaultPythonImage)
+	images.Node = cmp.Or(images.Node, DefaultNodeImage)
+	images.Runtime = cmp.Or(images.Runtime, DefaultRuntimeImage)
 	return &Builder{client: client, source: source, images: images, comps: comps, memo: map[string]*memo{}}
 }
 
@@ -406,18 +409,4 @@ func dirGlob(dir string) string {
 	return dir + "/**"
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func or(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strings"
@@ -23,7 +24,7 @@ func (b *Builder) custom(in inputs) (*Pipeline, error) {
 		}
 		lines = append(lines, "cp -a -- "+shellQuote([]string{path.Clean(o)})+" "+outPath+"/")
 	}
-	ctr := b.prepare(in, or(c.Build.Image, b.images.Runtime), b.tree(in), nil)
+	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Runtime), b.tree(in), nil)
 	built := withStep(ctr, script(lines...))
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
 	switch {

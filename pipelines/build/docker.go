@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strings"
@@ -42,7 +43,7 @@ func (b *Builder) docker(in inputs) (*Pipeline, error) {
 		p.Images = append(p.Images, build(c.Build.Target, pl))
 	}
 	p.build = action{sync: p.Images, note: fmt.Sprintf("built %s (target %s, platforms %s)",
-		path.Join(dir, or(c.Build.Dockerfile, "Dockerfile")), or(c.Build.Target, "last stage"), strings.Join(or1(c.Build.Platforms, "engine's"), ", "))}
+		path.Join(dir, cmp.Or(c.Build.Dockerfile, "Dockerfile")), cmp.Or(c.Build.Target, "last stage"), strings.Join(or1(c.Build.Platforms, "engine's"), ", "))}
 	switch {
 	case c.Test.Stage != "":
 		p.test = action{sync: []*dagger.Container{build(c.Test.Stage, platforms[0])},

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -32,7 +33,7 @@ func (b *Builder) golang(ctx context.Context, in inputs) (*Pipeline, error) {
 	if modRoot != c.Dir {
 		extra = []string{path.Join(modRoot, "go.mod"), path.Join(modRoot, "go.sum")}
 	}
-	ctr := b.prepare(in, or(c.Build.Image, b.images.Go), b.tree(in, extra...),
+	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Go), b.tree(in, extra...),
 		map[string]string{"/go/pkg/mod": "gomod", "/root/.cache/go-build": "gobuild"}).
 		WithEnvVariable("GOMODCACHE", "/go/pkg/mod").
 		WithEnvVariable("GOCACHE", "/root/.cache/go-build").
