@@ -3,13 +3,11 @@ package job
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,37 +15,13 @@ import (
 	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/pipelines/ghactions"
 	"github.com/monopipe/monopipe/pipelines/publish"
+	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
 	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
 // The tests below run the jobs on a real Dagger engine. They run when
 // _EXPERIMENTAL_DAGGER_RUNNER_HOST names a reachable engine and skip
 // otherwise.
-
-// fileServer stores PUT uploads and serves them back, like a generic
-// artifact store.
-type fileServer struct {
-	mu    sync.Mutex
-	files map[string]string
-}
-
-func (f *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch r.Method {
-	case http.MethodGet:
-		body, ok := f.files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		io.WriteString(w, body)
-	case http.MethodPut:
-		data, _ := io.ReadAll(r.Body)
-		f.files[r.URL.Path] = string(data)
-		w.WriteHeader(http.StatusCreated)
-	}
-}
 
 // engineRepo is a repository with two custom components on Debian: ok
 // builds hello.txt and tests it; bad fails its test. Both are published
@@ -86,13 +60,12 @@ test:
 // not fail; the statuses reach GitHub; the report directory exports.
 func TestEngineCI(t *testing.T) {
 	ctx, client := enginetest.Connect(t, 20*time.Minute)
-	files := &fileServer{files: map[string]string{}}
-	filesSrv := httptest.NewServer(files)
-	t.Cleanup(filesSrv.Close)
+	files := generictest.New(t, "http-SECRET-token")
+
 	fake := &fakeGitHub{}
 	ghSrv := httptest.NewServer(fake)
 	t.Cleanup(ghSrv.Close)
-	r, first, head := engineRepo(t, filesSrv.URL)
+	r, first, head := engineRepo(t, files.URL)
 	var log bytes.Buffer
 	secrets := Secrets{GitHubToken: token, Publish: publish.Secrets{HTTPToken: "http-SECRET-token"}}
 
@@ -125,8 +98,8 @@ func TestEngineCI(t *testing.T) {
 			t.Errorf("%s = %q, want %q (all: %v)", k, steps[k], v, steps)
 		}
 	}
-	if got := files.files["/files/ok/"+head[:7]+"/hello.txt"]; got != "hello from ok\n" {
-		t.Errorf("published files %v", files.files)
+	if got := files.File("/files/ok/" + head[:7] + "/hello.txt"); got != "hello from ok\n" {
+		t.Errorf("published file holds %q", got)
 	}
 	if !strings.Contains(string(rep.Files[ghactions.OutputFile]), "\nfailure\n") {
 		t.Errorf("github-output:\n%s", rep.Files[ghactions.OutputFile])
@@ -164,9 +137,8 @@ func TestEngineCI(t *testing.T) {
 // published under its version, and the GitHub release created with notes.
 func TestEngineRelease(t *testing.T) {
 	ctx, client := enginetest.Connect(t, 20*time.Minute)
-	files := &fileServer{files: map[string]string{}}
-	filesSrv := httptest.NewServer(files)
-	t.Cleanup(filesSrv.Close)
+	files := generictest.New(t, "") // the release publishes without a token
+
 	var releases []map[string]any
 	ghSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch {
@@ -183,7 +155,7 @@ func TestEngineRelease(t *testing.T) {
 		}
 	}))
 	t.Cleanup(ghSrv.Close)
-	r, _, _ := engineRepo(t, filesSrv.URL)
+	r, _, _ := engineRepo(t, files.URL)
 	r.Git("tag", "ok/v1.0.0")
 	r.Git("tag", "ok/v2.0.0") // the VERSION file says 1.0.0
 	var log bytes.Buffer
@@ -192,8 +164,8 @@ func TestEngineRelease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release: %v\n%s", err, log.String())
 	}
-	if got := files.files["/files/ok/1.0.0/hello.txt"]; got != "hello from ok\n" {
-		t.Errorf("published files %v", files.files)
+	if got := files.File("/files/ok/1.0.0/hello.txt"); got != "hello from ok\n" {
+		t.Errorf("published file holds %q", got)
 	}
 	if len(releases) != 1 || releases[0]["tag_name"] != "ok/v1.0.0" || releases[0]["name"] != "ok 1.0.0" {
 		t.Errorf("releases %v", releases)

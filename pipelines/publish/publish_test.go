@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,42 +14,13 @@ import (
 
 	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
 	"github.com/monopipe/monopipe/pipelines/publish/oci"
 	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
 	"github.com/monopipe/monopipe/pipelines/publish/s3put"
 )
 
 const commit = "0123456789abcdef0123456789abcdef01234567"
-
-// putServer records PUTs and serves them back.
-type putServer struct {
-	mu     sync.Mutex
-	files  map[string]string
-	writes int
-}
-
-func (s *putServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r.Header.Get("Authorization") != "Bearer http-token-SECRET" {
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		body, ok := s.files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprint(w, body)
-	case http.MethodPut:
-		var b bytes.Buffer
-		b.ReadFrom(r.Body)
-		s.files[r.URL.Path] = b.String()
-		s.writes++
-	}
-}
 
 // TestRun publishes an image (ECR login and repository from moto, push to
 // an in-process registry that demands the ECR token), a zip to moto's S3
@@ -61,9 +29,8 @@ func TestRun(t *testing.T) {
 	endpoint := mototest.Start(t)
 	proxy := mototest.NewProxy(t, endpoint)
 	reg := ocitest.NewRegistry(t, "AWS", "123456789012-auth-token")
-	files := &putServer{files: map[string]string{}}
-	httpSrv := httptest.NewServer(files)
-	defer httpSrv.Close()
+	files := generictest.New(t, "http-token-SECRET")
+
 	ctx := context.Background()
 	s3c := s3put.NewClient(mototest.Config(t, endpoint))
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("artifacts")}); err != nil {
@@ -78,7 +45,7 @@ func TestRun(t *testing.T) {
 		Config: manifest.Publish{
 			Image:   manifest.ImagePublish{Registry: reg.Host, Repository: "team/{name}", Latest: "release", ECR: manifest.ECR{Endpoint: proxy.URL, Region: "us-east-1", CreateRepository: true}},
 			S3:      manifest.S3Publish{Bucket: "artifacts", Endpoint: proxy.URL, Region: "us-east-1"},
-			Generic: manifest.GenericPublish{URL: httpSrv.URL + "/files/{name}/{version}/{file}"},
+			Generic: manifest.GenericPublish{URL: files.URL + "/files/{name}/{version}/{file}"},
 		},
 		Commit: commit, Branch: "main", BaseBranch: "main", Version: "1.0.0",
 		Outputs: Outputs{Image: ocitest.RandomImage(t), Files: []string{zip}},
@@ -98,14 +65,14 @@ func TestRun(t *testing.T) {
 	}
 	wantPlan := []Step{
 		{Kind: "image", Source: in.Outputs.Image, Target: reg.Host + "/team/api", Detail: img.Digest.String() + " tags 0123456,1.0.0,latest"},
-		{Kind: "generic", Source: zip, Target: httpSrv.URL + "/files/api/1.0.0/api.zip", Detail: "sha256 " + sha},
+		{Kind: "generic", Source: zip, Target: files.URL + "/files/api/1.0.0/api.zip", Detail: "sha256 " + sha},
 		{Kind: "s3", Source: zip, Target: "s3://artifacts/api/1.0.0/api.zip", Detail: "sha256 " + sha},
 	}
 	if fmt.Sprint(res.Plan) != fmt.Sprint(wantPlan) || len(res.Published) != 0 || res.Image != reg.Host+"/team/api@"+img.Digest.String() {
 		t.Fatalf("dry run:\n%v\nwant\n%v\n%+v", res.Plan, wantPlan, res)
 	}
-	if reg.Puts.Load() != 0 || proxy.Writes.Load() != 0 || files.writes != 0 {
-		t.Fatalf("the dry run wrote: registry %d, AWS %d, http %d", reg.Puts.Load(), proxy.Writes.Load(), files.writes)
+	if reg.Puts.Load() != 0 || proxy.Writes.Load() != 0 || files.Writes() != 0 {
+		t.Fatalf("the dry run wrote: registry %d, AWS %d, http %d", reg.Puts.Load(), proxy.Writes.Load(), files.Writes())
 	}
 	if !strings.Contains(log.String(), "dry run: would publish image") {
 		t.Errorf("dry-run log: %s", log.String())
@@ -116,7 +83,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantArtifacts := []string{res.Image, httpSrv.URL + "/files/api/1.0.0/api.zip", "s3://artifacts/api/1.0.0/api.zip"}
+	wantArtifacts := []string{res.Image, files.URL + "/files/api/1.0.0/api.zip", "s3://artifacts/api/1.0.0/api.zip"}
 	if fmt.Sprint(res.Artifacts()) != fmt.Sprint(wantArtifacts) {
 		t.Errorf("artifacts %v, want %v", res.Artifacts(), wantArtifacts)
 	}
@@ -126,15 +93,15 @@ func TestRun(t *testing.T) {
 		}
 	}
 	reg.AssertTags(t, "team/api", img.Digest, "0123456", "1.0.0", "latest")
-	if files.files["/files/api/1.0.0/api.zip"] != "lambda zip" {
-		t.Errorf("http files %v", files.files)
+	if got := files.File("/files/api/1.0.0/api.zip"); got != "lambda zip" {
+		t.Errorf("http file holds %q", got)
 	}
 	if !strings.Contains(log.String(), "ECR: created repository team/api") {
 		t.Errorf("log: %s", log.String())
 	}
 
 	// Again: nothing changes.
-	regPuts, httpWrites := reg.Puts.Load(), files.writes
+	regPuts, httpWrites := reg.Puts.Load(), files.Writes()
 	res, err = Run(ctx, in, false, &log)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +111,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("re-publish changed %s", p.Ref)
 		}
 	}
-	if reg.Puts.Load() != regPuts || files.writes != httpWrites {
+	if reg.Puts.Load() != regPuts || files.Writes() != httpWrites {
 		t.Errorf("re-publish wrote to the registry or the HTTP server")
 	}
 
@@ -155,7 +122,7 @@ func TestRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "publish api: push image: release tag "+reg.Host+"/team/api:1.0.0 already points at") {
 		t.Fatalf("got %v", err)
 	}
-	if files.files["/files/api/1.0.0/api.zip"] != "lambda zip" {
+	if files.File("/files/api/1.0.0/api.zip") != "lambda zip" {
 		t.Errorf("the HTTP file changed after the image was refused")
 	}
 
