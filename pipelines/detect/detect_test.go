@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/sys/unix"
 
 	"github.com/monopipe/monopipe/internal/cachefile"
 	"github.com/monopipe/monopipe/internal/gittest"
@@ -102,6 +103,27 @@ func TestStatusMatchesGit(t *testing.T) {
 		{"symlink", func(t *testing.T, r *gittest.Repo) {
 			if err := os.Symlink("readme", filepath.Join(r.Dir, "link")); err != nil {
 				t.Fatal(err)
+			}
+		}},
+		{"tracked symlinks, one retargeted to a name of the same length", func(t *testing.T, r *gittest.Repo) {
+			for _, l := range []string{"same", "moved"} {
+				if err := os.Symlink("readme", filepath.Join(r.Dir, l)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Git("add", "same", "moved")
+			r.Git("commit", "-q", "-m", "links")
+			r.Remove("moved")
+			if err := os.Symlink("rdme_2", filepath.Join(r.Dir, "moved")); err != nil {
+				t.Fatal(err)
+			}
+			// Old link times differ from the index's stat data, so both
+			// links are hashed: "same" must come out clean, "moved" not.
+			old := []unix.Timespec{unix.NsecToTimespec(1e9), unix.NsecToTimespec(1e9)}
+			for _, l := range []string{"same", "moved"} {
+				if err := unix.UtimesNanoAt(unix.AT_FDCWD, filepath.Join(r.Dir, l), old, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}},
 		{"file replaced by a folder", func(t *testing.T, r *gittest.Repo) {

@@ -654,17 +654,18 @@ func (s *scan) modified(e *entry, dirfd int, name string) (bool, error) {
 	if sameStat && !racy {
 		return false, nil
 	}
-	file := filepath.Join(s.root, e.name)
 	var data []byte
 	var err error
 	if e.mode == filemode.Symlink {
-		target, err := os.Readlink(file)
-		if err != nil {
-			return false, fmt.Errorf("read link %s: %w", file, err)
-		}
-		data = []byte(target)
-	} else if data, err = os.ReadFile(file); err != nil {
-		return false, fmt.Errorf("read %s: %w", file, err)
+		data = make([]byte, unix.PathMax)
+		var n int
+		n, err = unix.Readlinkat(dirfd, name, data)
+		data = data[:max(n, 0)]
+	} else {
+		data, err = readFileAt(dirfd, name)
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", filepath.Join(s.root, e.name), err)
 	}
 	return plumbing.ComputeHash(plumbing.BlobObject, data) != e.hash, nil
 }
