@@ -2,6 +2,7 @@ package detect
 
 import (
 	"container/heap"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // base whose message contains marker, or "". It walks newest first,
 // painting commits reachable from base, and stops once only those remain
 // (git rev-list head ^base). Commits cut off by a shallow clone are skipped.
-func (r *Repo) findMarker(base, head *object.Commit, marker string) (string, error) {
+func (r *Repo) findMarker(ctx context.Context, base, head *object.Commit, marker string) (string, error) {
 	const (
 		fromHead = 1
 		fromBase = 2
@@ -31,6 +32,9 @@ func (r *Repo) findMarker(base, head *object.Commit, marker string) (string, err
 	push(head, fromHead)
 	push(base, fromBase)
 	for q.Len() > 0 && !q.allFrom(flags, fromBase) {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		c := heap.Pop(q).(*object.Commit)
 		f := flags[c.Hash]
 		if f == fromHead && strings.Contains(c.Message, marker) {

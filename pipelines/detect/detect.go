@@ -198,7 +198,7 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	}
 	if base != nil {
 		res.Base = base.Hash.String()
-		id, err := r.compare(base, head, rg.Marker, res)
+		id, err := r.compare(ctx, base, head, rg.Marker, res)
 		if err != nil {
 			return nil, err
 		}
@@ -350,7 +350,7 @@ func (r *Repo) isShallow() bool {
 }
 
 // diffCommits appends the paths that differ between the two commits' trees.
-func (r *Repo) diffCommits(base, head *object.Commit, out *[]string) error {
+func (r *Repo) diffCommits(ctx context.Context, base, head *object.Commit, out *[]string) error {
 	bt, err := base.Tree()
 	if err != nil {
 		return fmt.Errorf("read tree of %s: %w", base.Hash, err)
@@ -359,14 +359,17 @@ func (r *Repo) diffCommits(base, head *object.Commit, out *[]string) error {
 	if err != nil {
 		return fmt.Errorf("read tree of %s: %w", head.Hash, err)
 	}
-	return r.diffTrees("", bt, ht, out)
+	return r.diffTrees(ctx, "", bt, ht, out)
 }
 
 // diffTrees appends the file paths that differ between trees a and b (either
 // may be nil). Subtrees with equal hashes are skipped without being read, so
 // the cost follows the size of the change, not of the repository; go-git's
 // DiffTree reads every child tree of each folder it visits.
-func (r *Repo) diffTrees(prefix string, a, b *object.Tree, out *[]string) error {
+func (r *Repo) diffTrees(ctx context.Context, prefix string, a, b *object.Tree, out *[]string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if a != nil && b != nil && a.Hash == b.Hash {
 		return nil
 	}
@@ -400,7 +403,7 @@ func (r *Repo) diffTrees(prefix string, a, b *object.Tree, out *[]string) error 
 			*side.t = t
 		}
 		if ta != nil || tb != nil {
-			return r.diffTrees(p+"/", ta, tb, out)
+			return r.diffTrees(ctx, p+"/", ta, tb, out)
 		}
 		return nil
 	}

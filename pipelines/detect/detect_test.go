@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -463,7 +464,7 @@ func TestFindMarker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := repo.findMarker(b, h, "[full rebuild]")
+		id, err := repo.findMarker(context.Background(), b, h, "[full rebuild]")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -571,5 +572,20 @@ func TestRootTree(t *testing.T) {
 		if h, ok := idx.rootTree(); !ok || h != want {
 			t.Errorf("%s: root tree = %s, %v; want %s", name, h, ok, want)
 		}
+	}
+}
+
+func TestChangesCancelled(t *testing.T) {
+	r := newBase(t)
+	r.Commit("more", map[string]string{"a/x.go": "package a // 2\n"})
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := repo.Changes(ctx, Range{Head: "HEAD", BaseBranch: "main"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }

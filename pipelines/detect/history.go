@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/binary"
 	"path/filepath"
 
@@ -75,7 +76,7 @@ func (c *comparison) save(file string) {
 // returns the id of a commit between them whose message holds marker
 // ("" for none, or when marker is ""), reusing the last comparison where
 // its ids match.
-func (r *Repo) compare(base, head *object.Commit, marker string, res *Result) (string, error) {
+func (r *Repo) compare(ctx context.Context, base, head *object.Commit, marker string, res *Result) (string, error) {
 	file := filepath.Join(r.gitDir, "monopipe", historyCacheName)
 	old := loadComparison(file)
 	if old == nil {
@@ -85,7 +86,7 @@ func (r *Repo) compare(base, head *object.Commit, marker string, res *Result) (s
 	worked := false // whether anything was worked out rather than reused
 	if old.baseTree == c.baseTree && old.headTree == c.headTree {
 		c.paths = old.paths
-	} else if err := r.diffCommits(base, head, &c.paths); err != nil {
+	} else if err := r.diffCommits(ctx, base, head, &c.paths); err != nil {
 		return "", err
 	} else {
 		worked = true
@@ -94,7 +95,7 @@ func (r *Repo) compare(base, head *object.Commit, marker string, res *Result) (s
 	if !shallow && old.markerKnown && old.baseCommit == c.baseCommit && old.headCommit == c.headCommit && old.marker == marker {
 		c.found, c.markerKnown = old.found, true
 	} else if marker != "" {
-		found, err := r.findMarker(base, head, marker)
+		found, err := r.findMarker(ctx, base, head, marker)
 		if err != nil {
 			return "", err
 		}
