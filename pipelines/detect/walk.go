@@ -1,0 +1,236 @@
+package detect
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"golang.org/x/sys/unix"
+)
+
+// dirTask is a folder to visit, with the ignore rules in force there.
+type dirTask struct {
+	dir string
+	ps  []gitignore.Pattern
+}
+
+// walker is one walking goroutine's state; it collects results without
+// locks and merges them at the end.
+type walker struct {
+	buf       []byte
+	local     []dirTask // folders still to visit, depth first
+	changed   []string
+	untracked []string
+	listed    []*cachedDir // every folder visited, for the next run
+	reread    int          // folders read from disk rather than the cache
+}
+
+// work visits folders until the queue is drained, sharing its own
+// pending folders when another goroutine has none.
+func (s *scan) work(q *walkQueue, w *walker) {
+	for {
+		t, ok := q.get()
+		if !ok {
+			return
+		}
+		w.local = append(w.local[:0], t)
+		for len(w.local) > 0 && !s.failed.Load() {
+			t := w.local[len(w.local)-1]
+			w.local = w.local[:len(w.local)-1]
+			s.visit(w, t)
+			w.local = q.share(w.local)
+		}
+	}
+}
+
+// visit lists one folder (from the cache when it is unchanged), checks
+// its tracked files against their index stat data, reports untracked
+// files that are not ignored, and queues its subfolders.
+func (s *scan) visit(w *walker, t dirTask) {
+	rel := t.dir
+	if rel == "" {
+		rel = "."
+	}
+	var st unix.Stat_t
+	var list []dirent
+	fd := s.rootFd // entries are named relative to fd: from the root until the folder is opened
+	if c := s.old.get(t.dir); c != nil {
+		err := unix.Fstatat(s.rootFd, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return // removed while we looked
+		}
+		if err != nil {
+			s.fail(fmt.Errorf("stat folder %s: %w", filepath.Join(s.root, rel), err))
+			return
+		}
+		if s.old.fresh(c, &st) {
+			list = c.entries
+			w.listed = append(w.listed, c)
+		}
+	}
+	if list == nil {
+		dirfd, err := unix.Openat(s.rootFd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return
+		}
+		if err != nil {
+			s.fail(fmt.Errorf("read folder %s: %w", filepath.Join(s.root, rel), err))
+			return
+		}
+		defer unix.Close(dirfd)
+		// Stat before listing: a change made while listing then shows
+		// as a changed stat on the next run.
+		if err := unix.Fstat(dirfd, &st); err != nil {
+			s.fail(fmt.Errorf("stat folder %s: %w", filepath.Join(s.root, rel), err))
+			return
+		}
+		if list, err = readDir(dirfd, w.buf); err != nil {
+			s.fail(fmt.Errorf("read folder %s: %w", filepath.Join(s.root, rel), err))
+			return
+		}
+		slices.SortFunc(list, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+		if list == nil {
+			list = []dirent{}
+		}
+		fd = dirfd
+		w.reread++
+		w.listed = append(w.listed, &cachedDir{path: t.dir, stat: statOf(&st), entries: list})
+	}
+
+	prefix := ""
+	if t.dir != "" {
+		prefix = t.dir + "/"
+	}
+	isGitignore := func(d dirent) bool { return d.name == ".gitignore" && !d.isDir }
+	var domain []string // the folder as ignore rules see it, when there are any
+	if t.dir != "" && (len(t.ps) > 0 || slices.ContainsFunc(list, isGitignore)) {
+		domain = strings.Split(t.dir, "/")
+	}
+	// name is how entry n is named relative to fd.
+	name := func(n string) string {
+		if fd == s.rootFd {
+			return prefix + n
+		}
+		return n
+	}
+	ps := t.ps
+	for _, de := range list {
+		if isGitignore(de) {
+			data, err := readFileAt(fd, name(de.name))
+			if err != nil && err != unix.ENOENT {
+				s.fail(fmt.Errorf("read %s: %w", filepath.Join(s.root, prefix+de.name), err))
+				return
+			}
+			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, domain)...)
+		}
+	}
+	var m gitignore.Matcher
+	ignored := func(n string, isDir bool) bool {
+		if len(ps) == 0 {
+			return false
+		}
+		if m == nil {
+			m = gitignore.NewMatcher(ps)
+		}
+		return m.Match(append(domain[:len(domain):len(domain)], n), isDir)
+	}
+	files := s.dirs[t.dir] // the index entries directly here, in name order
+	for _, de := range list {
+		if de.name == ".git" {
+			continue
+		}
+		for len(files) > 0 && s.entries[files[0]].name[len(prefix):] < de.name {
+			files = files[1:] // not on disk: reported as deleted at the end
+		}
+		n := 0 // index entries named de.name: one, or several in a conflict
+		for n < len(files) && s.entries[files[n]].name[len(prefix):] == de.name {
+			n++
+		}
+		tracked := files[:n]
+		files = files[n:]
+		if de.isDir {
+			if n > 0 && s.entries[tracked[0]].mode == filemode.Submodule {
+				s.seen[tracked[0]] = true
+				continue
+			}
+			p := prefix + de.name
+			if _, ok := s.dirs[p]; !ok { // nothing tracked below
+				if ignored(de.name, true) {
+					continue
+				}
+				var gst unix.Stat_t
+				if unix.Fstatat(fd, name(de.name)+"/.git", &gst, unix.AT_SYMLINK_NOFOLLOW) == nil {
+					w.untracked = append(w.untracked, p+"/") // a nested repository
+					continue
+				}
+			}
+			w.local = append(w.local, dirTask{dir: p, ps: ps})
+			continue
+		}
+		if n == 0 {
+			if !ignored(de.name, false) {
+				w.untracked = append(w.untracked, prefix+de.name)
+			}
+			continue
+		}
+		for _, i := range tracked {
+			e := &s.entries[i]
+			s.seen[i] = true
+			file := de.name
+			if fd == s.rootFd {
+				file = e.name
+			}
+			if mod, err := s.modified(e, fd, file); err != nil {
+				s.fail(err)
+				return
+			} else if mod {
+				w.changed = append(w.changed, e.name)
+			} else if e.stage == 0 && !e.skipWorktree {
+				s.clean[i] = true
+			}
+		}
+	}
+}
+
+// groupByFolder maps every folder that holds tracked files, directly or
+// below, to the indexes of the index entries directly in it, in name
+// order ("" is the root). Walking a folder then merges two sorted lists
+// rather than looking each file up in a map of every path.
+func groupByFolder(entries []entry) map[string][]int32 {
+	dirs := map[string][]int32{}
+	cur, curDir := []int32(nil), "\x00"
+	for i, e := range entries {
+		d := parentDir(e.name)
+		if d != curDir {
+			if curDir != "\x00" {
+				dirs[curDir] = cur
+			}
+			curDir = d
+			if cur = dirs[d]; cur == nil { // a new folder: record its parents
+				for a := d; a != ""; {
+					a = parentDir(a)
+					if _, ok := dirs[a]; ok {
+						break
+					}
+					dirs[a] = []int32{}
+				}
+			}
+		}
+		cur = append(cur, int32(i))
+	}
+	if curDir != "\x00" {
+		dirs[curDir] = cur
+	}
+	return dirs
+}
+
+// parentDir is the folder of path p, "" at the top.
+func parentDir(p string) string {
+	if k := strings.LastIndexByte(p, '/'); k >= 0 {
+		return p[:k]
+	}
+	return ""
+}
