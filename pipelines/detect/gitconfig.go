@@ -508,3 +508,17 @@ func commonDirOf(gitDir string) string {
 	}
 	return filepath.Clean(d)
 }
+
+// checkedOutBranch is the short name of the branch that gitDir's HEAD
+// points at, "" when detached or unreadable.
+func checkedOutBranch(gitDir string) string {
+	data, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
+	if err != nil {
+		return ""
+	}
+	ref, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "ref: refs/heads/")
+	if !ok {
+		return ""
+	}
+	return ref
+}

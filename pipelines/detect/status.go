@@ -54,6 +54,7 @@ func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFi
 // while the caller reads history.
 type scan struct {
 	gitDir, root        string
+	cfg                 *gitConfig // every level, read before the walk
 	idx                 *gitIndex
 	entries             []entry
 	dirs                map[string][]int32 // see groupByFolder
@@ -136,6 +137,12 @@ func (s *scan) run() {
 		s.fail(s.indexErr)
 		return
 	}
+	cfg, err := loadConfig(configScope{gitDir: s.gitDir, commonDir: commonDirOf(s.gitDir), branch: checkedOutBranch(s.gitDir)})
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.cfg = cfg
 	cacheFile := filepath.Join(s.gitDir, "monopipe", untrackedCacheName)
 	s.old = loadUntrackedCache(cacheFile, s.root)
 	cw := cachefile.Create(cacheFile)
