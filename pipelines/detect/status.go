@@ -55,6 +55,7 @@ func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFi
 type scan struct {
 	gitDir, root        string
 	cfg                 *gitConfig // every level, read before the walk
+	ignoreCase          bool       // core.ignorecase
 	idx                 *gitIndex
 	entries             []entry
 	dirs                map[string][]int32 // see groupByFolder
@@ -143,10 +144,14 @@ func (s *scan) run() {
 		return
 	}
 	s.cfg = cfg
+	if s.ignoreCase, err = cfg.boolValue("core.ignorecase", false); err != nil {
+		s.fail(err)
+		return
+	}
 	cacheFile := filepath.Join(s.gitDir, "monopipe", untrackedCacheName)
 	s.old = loadUntrackedCache(cacheFile, s.root)
 	cw := cachefile.Create(cacheFile)
-	ps, err := rootPatterns(s.gitDir)
+	ps, err := rootPatterns(cfg, commonDirOf(s.gitDir), s.root)
 	if err != nil {
 		cw.Discard()
 		s.fail(err)
