@@ -356,7 +356,7 @@ func TestSplitIndexRefused(t *testing.T) {
 	}
 	defer repo.Close()
 	_, err = repo.Changes(context.Background(), Range{BaseBranch: "main"})
-	if err == nil || !strings.Contains(err.Error(), "split or sparse indexes are not supported; run `git update-index --no-split-index`") {
+	if err == nil || !strings.Contains(err.Error(), "split indexes are not supported; run `git update-index --no-split-index`") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -61,14 +61,15 @@ func (idx *gitIndex) rootTree() (plumbing.Hash, bool) {
 
 var (
 	errIndexFormat = errors.New("unsupported index format")
-	errSplitIndex  = errors.New("split or sparse index")
+	errSplitIndex  = errors.New("split index")
 )
 
 // readIndex reads the index file. It reads versions 2 to 4 with SHA-1 and
 // the cache-tree extension directly (go-git's decoder reads each field with
 // reflection, ten times slower on large trees), hands other versions to
-// go-git's decoder, and refuses split and sparse indexes, which neither
-// reads, rather than guess.
+// go-git's decoder, and refuses split indexes, which neither reads,
+// rather than guess. A sparse index's sparse-directory entries are read
+// as entries named "dir/" (see isSparseDir).
 func readIndex(file string) (*gitIndex, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
@@ -79,7 +80,7 @@ func readIndex(file string) (*gitIndex, error) {
 	}
 	idx, err := parseIndex(data)
 	if errors.Is(err, errSplitIndex) {
-		return nil, fmt.Errorf("read git index %s: split or sparse indexes are not supported; run `git update-index --no-split-index` or `git sparse-checkout set --no-sparse-index`", file)
+		return nil, fmt.Errorf("read git index %s: split indexes are not supported; run `git update-index --no-split-index`", file)
 	}
 	if errors.Is(err, errIndexFormat) {
 		return decodeWithGoGit(data)
@@ -166,7 +167,7 @@ func parseIndex(data []byte) (*gitIndex, error) {
 		switch sig {
 		case "TREE":
 			idx.treeExt = body[off : off+size]
-		case "link", "sdir": // neither go-git nor this reader reads them
+		case "link": // neither go-git nor this reader reads it
 			return nil, errSplitIndex
 		}
 		off += size

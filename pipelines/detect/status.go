@@ -46,6 +46,9 @@ func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFi
 	if err != nil {
 		return nil, err
 	}
+	if wt.Present, err = sc.withSparseFiles(repo, wt.Present); err != nil {
+		return nil, err
+	}
 	wt.Changed = sortUnique(append(wt.Changed, staged...))
 	return wt, nil
 }
@@ -61,6 +64,7 @@ type scan struct {
 	dirs                map[string][]int32 // see groupByFolder
 	seen                []bool
 	clean               []bool // tracked, in stage 0, and as the index says
+	sparseDirs          []int  // the sparse-directory entries not on disk
 	indexSec, indexNsec uint32
 	indexed             chan struct{} // closed once the fields above are set
 	indexErr            error
@@ -89,9 +93,12 @@ func (s *scan) readIndex() error {
 		return err
 	}
 	s.idx, s.entries = idx, idx.entries
-	s.seen = make([]bool, len(idx.entries))
-	s.clean = make([]bool, len(idx.entries))
-	s.dirs = groupByFolder(idx.entries)
+	if err := s.applySparse(); err != nil {
+		return err
+	}
+	s.seen = make([]bool, len(s.entries))
+	s.clean = make([]bool, len(s.entries))
+	s.dirs = groupByFolder(s.entries)
 	var st unix.Stat_t
 	if unix.Stat(filepath.Join(s.gitDir, "index"), &st) == nil {
 		s.indexSec, s.indexNsec = uint32(st.Mtim.Sec), uint32(st.Mtim.Nsec)
@@ -132,18 +139,20 @@ func (s *scan) fail(err error) {
 // folder listings for the next run when any folder had to be read.
 func (s *scan) run() {
 	defer close(s.done)
+	cfg, err := loadConfig(configScope{gitDir: s.gitDir, commonDir: commonDirOf(s.gitDir), branch: checkedOutBranch(s.gitDir)})
+	if err != nil {
+		s.indexErr = err
+		close(s.indexed)
+		s.fail(err)
+		return
+	}
+	s.cfg = cfg
 	s.indexErr = s.readIndex()
 	close(s.indexed)
 	if s.indexErr != nil {
 		s.fail(s.indexErr)
 		return
 	}
-	cfg, err := loadConfig(configScope{gitDir: s.gitDir, commonDir: commonDirOf(s.gitDir), branch: checkedOutBranch(s.gitDir)})
-	if err != nil {
-		s.fail(err)
-		return
-	}
-	s.cfg = cfg
 	if s.ignoreCase, err = cfg.boolValue("core.ignorecase", false); err != nil {
 		s.fail(err)
 		return
@@ -197,6 +206,8 @@ func (s *scan) run() {
 		switch {
 		case s.seen[i]:
 			wt.Present = append(wt.Present, e.name)
+		case e.isSparseDir():
+			s.sparseDirs = append(s.sparseDirs, i) // its files are listed by withSparseFiles
 		case e.skipWorktree:
 			wt.Present = append(wt.Present, e.name) // sparse checkout: not on disk, not changed
 		case e.mode != filemode.Submodule:

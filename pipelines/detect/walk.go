@@ -195,7 +195,7 @@ func groupByFolder(entries []entry) map[string][]int32 {
 	dirs := map[string][]int32{}
 	cur, curDir := []int32(nil), "\x00"
 	for i, e := range entries {
-		d := parentDir(e.name)
+		d := parentDir(strings.TrimSuffix(e.name, "/")) // "dir/": a sparse directory
 		if d != curDir {
 			if curDir != "\x00" {
 				dirs[curDir] = cur
