@@ -126,6 +126,11 @@ type Range struct {
 	// Marker, when found in a commit message between base and head, makes
 	// the answer "everything".
 	Marker string
+	// IgnoreSubmodules is git's --ignore-submodules for the working tree:
+	// "none", "untracked", "dirty" or "all" (see SubmodulesNone…); ""
+	// means what git's configuration says (submodule.<name>.ignore in
+	// the config or .gitmodules, then diff.ignoreSubmodules, else none).
+	IgnoreSubmodules string
 }
 
 // Result is what changed.
@@ -171,6 +176,9 @@ func (r *Result) Blob(path string) (plumbing.Hash, bool) {
 // not resolve is an error.
 func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	res := &Result{Worktree: rg.Head == ""}
+	if rg.IgnoreSubmodules != "" && !validIgnoreSubmodules(rg.IgnoreSubmodules) {
+		return nil, fmt.Errorf("ignore submodules %q: want none, untracked, dirty or all", rg.IgnoreSubmodules)
+	}
 	headRev := rg.Head
 	if headRev == "" {
 		headRev = "HEAD"
@@ -184,7 +192,7 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	// the history is read here.
 	var sc *scan
 	if res.Worktree {
-		sc = startScan(r.gitDir, r.root)
+		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules)
 		defer sc.wait() // on error returns, let the walk finish first
 	}
 

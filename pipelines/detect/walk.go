@@ -22,12 +22,13 @@ type dirTask struct {
 // walker is one walking goroutine's state; it collects results without
 // locks and merges them at the end.
 type walker struct {
-	buf       []byte
-	local     []dirTask // folders still to visit, depth first
-	changed   []string
-	untracked []string
-	listed    []*cachedDir // every folder visited, for the next run
-	reread    int          // folders read from disk rather than the cache
+	buf        []byte
+	local      []dirTask // folders still to visit, depth first
+	changed    []string
+	untracked  []string
+	listed     []*cachedDir // every folder visited, for the next run
+	submodules []int        // index entries of submodules found on disk
+	reread     int          // folders read from disk rather than the cache
 }
 
 // work visits folders until the queue is drained, sharing its own
@@ -145,6 +146,9 @@ func (s *scan) visit(w *walker, t dirTask) {
 		if de.isDir {
 			if n > 0 && s.entries[tracked[0]].mode == filemode.Submodule {
 				s.seen[tracked[0]] = true
+				if s.entries[tracked[0]].stage == 0 {
+					w.submodules = append(w.submodules, int(tracked[0]))
+				}
 				continue
 			}
 			p := prefix + de.name
