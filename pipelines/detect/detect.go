@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
@@ -115,6 +116,34 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	return data, nil
+}
+
+// ReadDir lists the named folder, with the files and folders that a
+// sparse checkout leaves out of the working tree.
+func (w workFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	disk, err := fs.ReadDir(w.FS, name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || w.sparse == nil {
+		return disk, err
+	}
+	more, serr := w.sparse.list(name)
+	if serr != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: serr}
+	}
+	if len(more) == 0 {
+		return disk, err
+	}
+	have := map[string]bool{}
+	for _, d := range disk {
+		have[d.Name()] = true
+	}
+	out := disk
+	for _, d := range more {
+		if !have[d.name] {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return out, nil
 }
 
 // Range says what to compare.

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
@@ -229,4 +230,85 @@ func readBlob(b *object.Blob) ([]byte, error) {
 	}
 	defer rd.Close()
 	return io.ReadAll(rd)
+}
+
+// sparseDirEntry is a file or folder that a sparse checkout leaves out,
+// as an fs.DirEntry.
+type sparseDirEntry struct {
+	name  string
+	isDir bool
+}
+
+func (d sparseDirEntry) Name() string { return d.name }
+func (d sparseDirEntry) IsDir() bool  { return d.isDir }
+func (d sparseDirEntry) Type() fs.FileMode {
+	if d.isDir {
+		return fs.ModeDir
+	}
+	return 0
+}
+func (d sparseDirEntry) Info() (fs.FileInfo, error) { return sparseInfo{d}, nil }
+
+type sparseInfo struct{ d sparseDirEntry }
+
+func (i sparseInfo) Name() string       { return i.d.name }
+func (i sparseInfo) Size() int64        { return 0 }
+func (i sparseInfo) Mode() fs.FileMode  { return i.d.Type() | 0o444 }
+func (i sparseInfo) ModTime() time.Time { return time.Time{} }
+func (i sparseInfo) IsDir() bool        { return i.d.isDir }
+func (i sparseInfo) Sys() any           { return nil }
+
+// list is what the sparse checkout leaves out directly in the folder dir
+// ("." for the top): from skip-worktree entries below it, or from the
+// tree of the sparse directory that holds it.
+func (sf *sparseFiles) list(dir string) ([]sparseDirEntry, error) {
+	sf.load()
+	ents := sf.entries
+	prefix := ""
+	if dir != "." {
+		prefix = dir + "/"
+		// Inside a sparse directory: list its tree.
+		for d := dir; d != "."; d = path.Dir(d) {
+			j := sort.Search(len(ents), func(j int) bool { return ents[j].name >= d+"/" })
+			if j == len(ents) || ents[j].name != d+"/" || !ents[j].isSparseDir() {
+				continue
+			}
+			sf.mu.Lock()
+			defer sf.mu.Unlock()
+			t, err := sf.repo.TreeObject(ents[j].hash)
+			if err == nil && d != dir {
+				t, err = t.Tree(dir[len(d)+1:])
+			}
+			if errors.Is(err, object.ErrDirectoryNotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("tree of sparse directory %s: %w", ents[j].name, err)
+			}
+			out := make([]sparseDirEntry, 0, len(t.Entries))
+			for _, te := range t.Entries {
+				if te.Mode == filemode.Dir || te.Mode == filemode.Regular || te.Mode == filemode.Executable {
+					out = append(out, sparseDirEntry{name: te.Name, isDir: te.Mode == filemode.Dir})
+				}
+			}
+			return out, nil
+		}
+	}
+	var out []sparseDirEntry
+	i := sort.Search(len(ents), func(i int) bool { return ents[i].name >= prefix })
+	for ; i < len(ents) && strings.HasPrefix(ents[i].name, prefix); i++ {
+		e := ents[i]
+		if !e.skipWorktree || e.stage != 0 {
+			continue
+		}
+		rest := e.name[len(prefix):]
+		if k := strings.IndexByte(rest, '/'); k >= 0 {
+			if n := rest[:k]; len(out) == 0 || out[len(out)-1].name != n {
+				out = append(out, sparseDirEntry{name: n, isDir: true})
+			}
+		} else if e.mode == filemode.Regular || e.mode == filemode.Executable {
+			out = append(out, sparseDirEntry{name: rest})
+		}
+	}
+	return out, nil
 }

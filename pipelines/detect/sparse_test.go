@@ -131,6 +131,27 @@ func TestSparseCheckoutPlans(t *testing.T) {
 					t.Errorf("ReadFile(%s) = %q, %v; want %q", name, data, err, want)
 				}
 			}
+			// Walking HeadFS finds every tracked file, on disk or not
+			// (discovery with --all walks it).
+			var walked []string
+			err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.IsDir() && d.Name() == ".git" {
+					return fs.SkipDir
+				}
+				if !d.IsDir() {
+					walked = append(walked, p)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.Split(r.Git("ls-files"), "\n"); !reflect.DeepEqual(walked, want) {
+				t.Errorf("WalkDir found %q\ngit ls-files %q", walked, want)
+			}
 			for _, name := range []string{"b/absent.txt", "nope/x", "c/d"} {
 				if _, err := fs.ReadFile(fsys, name); err == nil {
 					t.Errorf("ReadFile(%s) succeeded", name)
