@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
@@ -104,7 +105,7 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
 	data, err := readFileAt(unix.AT_FDCWD, filepath.Join(w.root, filepath.FromSlash(name)))
-	if (err == unix.ENOENT || err == unix.ENOTDIR) && w.sparse != nil {
+	if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && w.sparse != nil {
 		if data, err2 := w.sparse.readFile(name); !errors.Is(err2, fs.ErrNotExist) {
 			if err2 != nil {
 				return nil, &fs.PathError{Op: "read", Path: name, Err: err2}
