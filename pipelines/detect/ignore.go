@@ -110,7 +110,22 @@ func (p *ignorePattern) matches(path string, isDir, fold bool) bool {
 	if len(path) < len(p.base) || !samePrefix(path[:len(p.base)], p.base, fold) {
 		return false
 	}
-	return wildmatch(strings.TrimPrefix(p.pattern, "/"), path[len(p.base):], flags|wmPathname)
+	// Like git's match_pathname, compare the literal start of the
+	// pattern first, then match the rest: this is not the same as
+	// matching the whole, as the rest may start with "**" ("b**/*"
+	// matches the folder "b").
+	pat, name := p.pattern, path[len(p.base):]
+	lit := strings.IndexAny(pat, `*?[\`)
+	if lit < 0 {
+		lit = len(pat)
+	}
+	if strings.HasPrefix(pat, "/") {
+		pat, lit = pat[1:], lit-1
+	}
+	if lit > len(name) || !samePrefix(pat[:lit], name[:lit], fold) {
+		return false
+	}
+	return wildmatch(pat[lit:], name[lit:], flags|wmPathname)
 }
 
 func samePrefix(a, b string, fold bool) bool {

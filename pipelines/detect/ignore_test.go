@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +40,7 @@ var ignoreCases = []struct {
 	{"bad bracket", "x[\n[[:nope:]]\n", []string{"x[", "x", "n"}, false},
 	{"escaped star", "\\*lit\n", []string{"*lit", "alit"}, false},
 	{"trailing backslash", "a\\\n", []string{"a", "a\\"}, false},
+	{"literal start, then **", "b**/*/\nx?**/*/\n", []string{"b/ba", "c/ba", "xy/z", "x/y/z"}, false},
 	{"question mark", "?.txt\n", []string{"a.txt", "ab.txt", "d/a.txt"}, false},
 	{"last match wins", "*.log\n!keep.log\nkeep.log\n!*.log\nimportant*.log\n", []string{"a.log", "keep.log", "important1.log"}, false},
 	{"CR LF and BOM", "\ufeffcr.txt\r\nlf.txt\n", []string{"cr.txt", "lf.txt"}, false},
@@ -254,4 +257,89 @@ func gitStatusEnv(t *testing.T, dir string) []string {
 	}
 	sort.Strings(paths)
 	return paths
+}
+
+// TestIgnoreRandomMatchesCheckIgnore compares random patterns and paths
+// with git check-ignore: pattern i lives in p<i>/.gitignore and is asked
+// about paths below p<i>, so one git command answers for all of them.
+func TestIgnoreRandomMatchesCheckIgnore(t *testing.T) {
+	const seed, n = 13, 300
+	rnd := rand.New(rand.NewPCG(seed, seed))
+	tokens := []string{"a", "b", "ab", "*", "**", "?", "/", "[ab]", "[!a]", "[a-b]", "\\a", "*/", "/**/", "**/", "/**"}
+	segs := []string{"a", "b", "ab", "ba", "aab", "bb"}
+	r := gittest.New(t)
+	files := map[string]string{}
+	type q struct {
+		dir, pattern, path string
+	}
+	var qs []q
+	for i := 0; i < n; i++ {
+		var p strings.Builder
+		for k := 1 + rnd.IntN(4); k > 0; k-- {
+			p.WriteString(tokens[rnd.IntN(len(tokens))])
+		}
+		if rnd.IntN(6) == 0 {
+			p.WriteString("/")
+		}
+		dir := fmt.Sprintf("p%d", i)
+		files[dir+"/.gitignore"] = p.String() + "\n"
+		for j := 0; j < 4; j++ {
+			var path strings.Builder
+			path.WriteString(dir)
+			for k := 1 + rnd.IntN(3); k > 0; k-- {
+				path.WriteString("/" + segs[rnd.IntN(len(segs))])
+			}
+			full := path.String()
+			conflict := false // a file where another path needs a folder, or the reverse
+			for f := range files {
+				if strings.HasPrefix(f, full+"/") || strings.HasPrefix(full, f+"/") {
+					conflict = true
+				}
+			}
+			if !conflict {
+				files[full] = "x\n"
+				qs = append(qs, q{dir, p.String(), full})
+			}
+		}
+	}
+	r.Write(files)
+	var in strings.Builder
+	for _, c := range qs {
+		in.WriteString(c.path + "\x00")
+	}
+	cmd := exec.Command("git", "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin")
+	cmd.Dir = r.Dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	cmd.Stdin = strings.NewReader(in.String())
+	raw, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); err != nil && !(ok && ee.ExitCode() == 1) {
+		t.Fatalf("git check-ignore: %v", err)
+	}
+	f := strings.Split(string(raw), "\x00")
+	want := map[string]bool{}
+	for i := 0; i+3 < len(f); i += 4 {
+		want[f[i+3]] = f[i+2] != "" && !strings.HasPrefix(f[i+2], "!")
+	}
+	ignored := 0
+	for _, c := range qs {
+		if want[c.path] {
+			ignored++
+		}
+		ps := parsePatterns([]byte(c.pattern+"\n"), c.dir)
+		// Folders below p<i> are checked against its rules; p<i> itself is not.
+		got := false
+		parts := strings.Split(c.path, "/")
+		for k := 2; k < len(parts) && !got; k++ {
+			got = ignoredBy(ps, strings.Join(parts[:k], "/"), true, false)
+		}
+		if !got {
+			got = ignoredBy(ps, c.path, false, false)
+		}
+		if got != want[c.path] {
+			t.Errorf("pattern %q in %s/.gitignore, path %s: ignored = %v, git says %v", c.pattern, c.dir, c.path, got, want[c.path])
+		}
+	}
+	if ignored < len(qs)/10 || ignored > len(qs)*9/10 {
+		t.Errorf("%d of %d paths ignored: the cases do not test both answers", ignored, len(qs))
+	}
 }
