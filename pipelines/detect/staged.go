@@ -29,7 +29,10 @@ func (s *scan) staged(repo *git.Repository, head *object.Commit) ([]string, erro
 		return nil, err
 	}
 	var out []string
-	return out, stagedDiff(repo, "", tree, s.entries, trees, &out)
+	if err := stagedDiff(repo, "", tree, s.entries, trees, &out); err != nil {
+		return nil, err
+	}
+	return s.withoutSubmodules(tree, out), nil
 }
 
 // stagedDiff compares the index entries under dir (ents, contiguous and

@@ -6,9 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Submodules are reported as git status reports them: a submodule whose
@@ -184,4 +187,24 @@ func submoduleNames(file string) gitmodules {
 		return nil
 	})
 	return g
+}
+
+// withoutSubmodules drops staged gitlink changes when the override says
+// "all": git status --ignore-submodules=all hides them too (the
+// configured "all" does not).
+func (s *scan) withoutSubmodules(head *object.Tree, staged []string) []string {
+	if s.ignoreSubmodules != SubmodulesAll {
+		return staged
+	}
+	out := staged[:0]
+	for _, p := range staged {
+		i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].name >= p })
+		inIndex := i < len(s.entries) && s.entries[i].name == p && s.entries[i].mode == filemode.Submodule
+		te, err := head.FindEntry(p)
+		inHead := err == nil && te.Mode == filemode.Submodule
+		if !inIndex && !inHead {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -157,7 +157,7 @@ func TestSubmodulesMatchGit(t *testing.T) {
 // status --ignore-submodules, which also beats the configuration.
 func TestSubmodulesOverride(t *testing.T) {
 	repo := withSubmodule(t)
-	for _, change := range []string{"moved", "modified", "untracked"} {
+	for _, change := range []string{"moved", "modified", "untracked", "staged"} {
 		t.Run(change, func(t *testing.T) {
 			t.Parallel()
 			r := repo(t)
@@ -170,6 +170,9 @@ func TestSubmodulesOverride(t *testing.T) {
 				s.Write(map[string]string{"l.txt": "m\n"})
 			case "untracked":
 				s.Write(map[string]string{"u.txt": "u\n"})
+			case "staged":
+				s.Git("checkout", "-q", "HEAD~")
+				r.Git("add", "sub")
 			}
 			repo, err := Open(r.Dir)
 			if err != nil {
