@@ -15,12 +15,11 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,30 +41,16 @@ type Repo struct {
 
 // Open opens the repository that contains dir.
 func Open(dir string) (*Repo, error) {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	r, root, st, err := openRepo(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
 	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
-	}
-	root := wt.Filesystem.Root()
-	// Reopen with pack descriptors kept open: by default go-git opens the
-	// packfile again for every object it reads.
-	if st, ok := r.Storer.(*filesystem.Storage); ok {
-		st = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
-		if r, err = git.Open(st, wt.Filesystem); err != nil {
-			return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
-		}
-		return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: st.Close}, nil
-	}
-	return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: func() error { return nil }}, nil
+	return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: st.Close}, nil
 }
 
 // gitDirOf is the git folder of repo, whose work tree is root.
 func gitDirOf(repo *git.Repository, root string) string {
-	if st, ok := repo.Storer.(*filesystem.Storage); ok {
+	if st, ok := repo.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
 		return st.Filesystem().Root()
 	}
 	return filepath.Join(root, ".git")
@@ -88,7 +73,7 @@ func (r *Repo) Git() *git.Repository { return r.git }
 // head is empty, else the tree of commit head.
 func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if head == "" {
-		return workFS{FS: os.DirFS(r.root), root: r.root}, nil
+		return workFS{FS: os.DirFS(r.root), root: r.root, sparse: &sparseFiles{gitDir: r.gitDir, repo: r.git}}, nil
 	}
 	c, err := r.commit("--head", head)
 	if err != nil {
@@ -104,9 +89,12 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 // workFS is os.DirFS with a ReadFile that makes four system calls for a
 // small file rather than nine (os.ReadFile registers every file with the
 // poller and stats it): it reads the manifests of thousands of components.
+// A file that a sparse checkout leaves out of the working tree is read
+// from the index (see sparseFiles).
 type workFS struct {
 	fs.FS
-	root string
+	root   string
+	sparse *sparseFiles
 }
 
 // ReadFile reads the named file.
@@ -115,6 +103,14 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
 	data, err := readFileAt(unix.AT_FDCWD, filepath.Join(w.root, filepath.FromSlash(name)))
+	if (err == unix.ENOENT || err == unix.ENOTDIR) && w.sparse != nil {
+		if data, err2 := w.sparse.readFile(name); !errors.Is(err2, fs.ErrNotExist) {
+			if err2 != nil {
+				return nil, &fs.PathError{Op: "read", Path: name, Err: err2}
+			}
+			return data, nil
+		}
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -130,6 +126,11 @@ type Range struct {
 	// Marker, when found in a commit message between base and head, makes
 	// the answer "everything".
 	Marker string
+	// IgnoreSubmodules is git's --ignore-submodules for the working tree:
+	// "none", "untracked", "dirty" or "all" (see SubmodulesNone…); ""
+	// means what git's configuration says (submodule.<name>.ignore in
+	// the config or .gitmodules, then diff.ignoreSubmodules, else none).
+	IgnoreSubmodules string
 }
 
 // Result is what changed.
@@ -175,6 +176,9 @@ func (r *Result) Blob(path string) (plumbing.Hash, bool) {
 // not resolve is an error.
 func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	res := &Result{Worktree: rg.Head == ""}
+	if rg.IgnoreSubmodules != "" && !validIgnoreSubmodules(rg.IgnoreSubmodules) {
+		return nil, fmt.Errorf("ignore submodules %q: want none, untracked, dirty or all", rg.IgnoreSubmodules)
+	}
 	headRev := rg.Head
 	if headRev == "" {
 		headRev = "HEAD"
@@ -188,7 +192,7 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	// the history is read here.
 	var sc *scan
 	if res.Worktree {
-		sc = startScan(r.gitDir, r.root)
+		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules)
 		defer sc.wait() // on error returns, let the walk finish first
 	}
 
@@ -217,7 +221,9 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 			return nil, err
 		}
 		res.Paths = append(append(res.Paths, staged...), wt.Changed...)
-		res.Files = wt.Present
+		if res.Files, err = sc.withSparseFiles(r.git, wt.Present); err != nil {
+			return nil, err
+		}
 		res.blob = sc.blob
 	}
 	res.Paths = sortUnique(res.Paths)

@@ -50,6 +50,9 @@ func stagedDiff(repo *git.Repository, dir string, tree *object.Tree, ents []entr
 	if dir != "" {
 		prefix = dir + "/"
 	}
+	if len(ents) == 1 && ents[0].name == prefix && ents[0].isSparseDir() {
+		return stagedSparseDir(repo, dir, tree, ents[0], out)
+	}
 	for i := 0; i < len(ents); {
 		rest := ents[i].name[len(prefix):]
 		slash := strings.IndexByte(rest, '/')
