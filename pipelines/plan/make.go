@@ -3,7 +3,10 @@ package plan
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -31,17 +34,26 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Head == "" {
+		fsys = statFS{FS: fsys, root: repo.Root()}
+	}
 	ws, err := manifest.ReadWorkspace(fsys)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Workspace: ws, Manifests: map[string]*manifest.Component{}}
+	p := &Plan{Workspace: ws, Manifests: map[string]*manifest.Component{}, Removed: []Removed{}}
 	var res *detect.Result
-	if !opts.All {
+	switch {
+	case !opts.All:
 		res, err = repo.Changes(ctx, detect.Range{Base: opts.Base, Head: opts.Head, BaseBranch: ws.BaseBranch, Marker: ws.FullRebuildMarker})
-		if err != nil {
-			return nil, err
-		}
+	case opts.Head == "":
+		// --all sees the components the default mode sees: the working
+		// tree's files as git lists them (not ignored folders, nested
+		// repositories or submodules' contents).
+		res, err = repo.Changes(ctx, detect.Range{Base: "HEAD", BaseBranch: ws.BaseBranch})
+	}
+	if err != nil {
+		return nil, err
 	}
 	// The working tree's file list comes with the change set; listing it
 	// again would walk the whole tree a second time. Blob ids known
@@ -50,7 +62,9 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	var paths []string
 	var known func(string) (plumbing.Hash, bool)
 	if res != nil && res.Worktree {
-		paths = manifest.MatchComponents(res.Files, ws.Components)
+		if paths, err = manifest.MatchComponents(res.Files, ws.Components); err != nil {
+			return nil, err
+		}
 		known = res.Blob
 	} else if paths, known, err = findComponents(repo.GitDir(), fsys, ws.Components); err != nil {
 		return nil, err
@@ -95,6 +109,24 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	p.Components = selectComponents(g, reasons, opts.Components)
 	return p, nil
 }
+
+// statFS is the working tree with a Stat that follows symbolic links
+// without opening the file, for manifest.StatFile: opening a FIFO blocks.
+type statFS struct {
+	fs.FS
+	root string
+}
+
+// Stat describes the named file, following symbolic links.
+func (s statFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	return os.Stat(filepath.Join(s.root, filepath.FromSlash(name)))
+}
+
+// ReadFile reads the named file.
+func (s statFS) ReadFile(name string) ([]byte, error) { return fs.ReadFile(s.FS, name) }
 
 func checkNames(g *graph.Graph, names []string) error {
 	for _, n := range names {
