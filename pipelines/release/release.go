@@ -64,7 +64,7 @@ func Prepare(dir, tag string) (*Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tag %s: %w", tag, err)
 	}
-	notes, err := ReleaseNotes(repo, t, comps)
+	notes, err := ReleaseNotes(repo, ws, t, comps)
 	if err != nil {
 		return nil, err
 	}
