@@ -223,6 +223,9 @@ func (cs *changeSet) baseWorkspace() (*manifest.Workspace, error) {
 // baseFS is the base revision's tree.
 func (cs *changeSet) baseFS() (fs.FS, error) {
 	if cs.base == nil {
+		if cs.res.Base == "" {
+			return nil, fmt.Errorf("no base commit to read")
+		}
 		b, err := cs.repo.HeadFS(cs.res.Base)
 		if err != nil {
 			return nil, err
