@@ -94,7 +94,7 @@ func (cs *changeSet) affected() (*outcome, error) {
 		if len(gone) > 0 && !cs.existsAtHead(p) {
 			// A path that head does not have belongs to the component
 			// that had it at base.
-			d, ok := ownership.Deepest(p, func(d string) bool { return gone[d] != nil || rules.OwnsDir(d) && !cs.isNew(rules, d) })
+			d, ok := ownership.Deepest(p, func(d string) bool { return gone[d] != nil || rules.OwnsDir(d) && !cs.isNew(d) })
 			if g := gone[d]; ok && g != nil {
 				own, note = g.headComp, fmt.Sprintf(" (component moved from %s)", d)
 				if own == nil {
@@ -198,7 +198,7 @@ func (cs *changeSet) baseComponents(baseWS *manifest.Workspace, rules *ownership
 
 // isNew reports whether head's component folder d is new at head (its
 // component file was added), so that at base it owned nothing.
-func (cs *changeSet) isNew(rules *ownership.Rules, d string) bool {
+func (cs *changeSet) isNew(d string) bool {
 	f := path.Join(d, manifest.ComponentFile)
 	if !cs.changed(f) {
 		return false
