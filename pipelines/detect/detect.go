@@ -29,7 +29,6 @@ const Worktree = "worktree"
 // ZeroID is the all-zero commit id CI systems send for "no previous commit".
 const ZeroID = "0000000000000000000000000000000000000000"
 
-
 // Repo is an opened repository.
 type Repo struct {
 	git    *git.Repository
