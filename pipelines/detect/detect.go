@@ -91,9 +91,9 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.Tree()
+	t, err := commitTree(c)
 	if err != nil {
-		return nil, fmt.Errorf("--head %s: read tree: %w", head, err)
+		return nil, fmt.Errorf("--head %s: %w", head, err)
 	}
 	return TreeFS(t), nil
 }
@@ -392,15 +392,27 @@ func (r *Repo) isShallow() bool {
 
 // diffCommits appends the paths that differ between the two commits' trees.
 func (r *Repo) diffCommits(ctx context.Context, base, head *object.Commit, out *[]string) error {
-	bt, err := base.Tree()
+	bt, err := commitTree(base)
 	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", base.Hash, err)
+		return err
 	}
-	ht, err := head.Tree()
+	ht, err := commitTree(head)
 	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", head.Hash, err)
+		return err
 	}
 	return r.diffTrees(ctx, "", bt, ht, out)
+}
+
+// commitTree reads the tree of commit c.
+func commitTree(c *object.Commit) (*object.Tree, error) {
+	t, err := c.Tree()
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, fmt.Errorf("read tree %s of commit %s: %w", c.TreeHash, c.Hash, ErrMissingObject)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", c.Hash, err)
+	}
+	return t, nil
 }
 
 // diffTrees appends the file paths that differ between trees a and b (either
@@ -438,6 +450,9 @@ func (r *Repo) diffTrees(ctx context.Context, prefix string, a, b *object.Tree, 
 				continue
 			}
 			t, err := r.git.TreeObject(side.e.Hash)
+			if errors.Is(err, plumbing.ErrObjectNotFound) {
+				return fmt.Errorf("read folder %s: tree %s: %w", p, side.e.Hash, ErrMissingObject)
+			}
 			if err != nil {
 				return fmt.Errorf("read tree %s: %w", p, err)
 			}

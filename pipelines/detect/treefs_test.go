@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -150,5 +151,28 @@ func TestTreeFSMissingBlob(t *testing.T) {
 	}
 	if data, err := fs.ReadFile(head, "a/component.yaml"); err != nil || string(data) != "name: a\nkind: custom\n" {
 		t.Errorf("HEAD: %q, %v", data, err)
+	}
+}
+
+// TestChangesMissingTree: a treeless partial clone that has not fetched
+// the trees to compare says so rather than "object not found".
+func TestChangesMissingTree(t *testing.T) {
+	up := gittest.New(t)
+	up.Commit("one", map[string]string{"a/x": "1\n"})
+	up.Commit("two", map[string]string{"a/x": "2\n"})
+	up.Git("config", "uploadpack.allowFilter", "true")
+	clone := filepath.Join(t.TempDir(), "clone")
+	up.Git("clone", "-q", "--filter=tree:0", "--no-checkout", "file://"+up.Dir, clone)
+	repo, err := Open(clone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	_, err = repo.Changes(context.Background(), Range{Base: "HEAD~1", Head: "HEAD", BaseBranch: "main"})
+	if !errors.Is(err, ErrMissingObject) {
+		t.Errorf("Changes: err = %v, want ErrMissingObject", err)
+	}
+	if _, err := repo.HeadFS("HEAD"); !errors.Is(err, ErrMissingObject) || !strings.HasPrefix(err.Error(), "--head HEAD: read tree") {
+		t.Errorf("HeadFS: err = %v, want ErrMissingObject", err)
 	}
 }
