@@ -164,12 +164,7 @@ func readBlob(d *object.Tree, e *object.TreeEntry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, err := f.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	return io.ReadAll(rd)
+	return blobBytes(&f.Blob)
 }
 
 // ReadDir lists a folder of the tree.
