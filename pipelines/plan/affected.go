@@ -25,7 +25,8 @@ type changeSet struct {
 	ws   *manifest.Workspace
 	g    *graph.Graph
 
-	base fs.FS // base's files, read when needed
+	base  fs.FS           // base's files, read when needed
+	isNew map[string]bool // memo of newAtHead
 }
 
 // outcome is what a range affects.
@@ -94,7 +95,7 @@ func (cs *changeSet) affected() (*outcome, error) {
 		if len(gone) > 0 && !cs.existsAtHead(p) {
 			// A path that head does not have belongs to the component
 			// that had it at base.
-			d, ok := ownership.Deepest(p, func(d string) bool { return gone[d] != nil || rules.OwnsDir(d) && !cs.isNew(d) })
+			d, ok := ownership.Deepest(p, func(d string) bool { return gone[d] != nil || rules.OwnsDir(d) && !cs.newAtHead(d) })
 			if g := gone[d]; ok && g != nil {
 				own, note = g.headComp, fmt.Sprintf(" (component moved from %s)", d)
 				if own == nil {
@@ -196,19 +197,26 @@ func (cs *changeSet) baseComponents(baseWS *manifest.Workspace, rules *ownership
 	return moved, gone, nil
 }
 
-// isNew reports whether head's component folder d is new at head (its
+// newAtHead reports whether head's component folder d is new at head (its
 // component file was added), so that at base it owned nothing.
-func (cs *changeSet) isNew(d string) bool {
+func (cs *changeSet) newAtHead(d string) bool {
 	f := path.Join(d, manifest.ComponentFile)
 	if !cs.changed(f) {
 		return false
 	}
-	base, err := cs.baseFS()
-	if err != nil {
-		return false
+	if isNew, ok := cs.isNew[d]; ok {
+		return isNew
 	}
-	_, err = manifest.StatFile(base, f)
-	return err != nil
+	isNew := false
+	if base, err := cs.baseFS(); err == nil {
+		_, err = manifest.StatFile(base, f)
+		isNew = err != nil
+	}
+	if cs.isNew == nil {
+		cs.isNew = map[string]bool{}
+	}
+	cs.isNew[d] = isNew
+	return isNew
 }
 
 // baseWorkspace reads monopipe.yaml at base.

@@ -17,8 +17,8 @@ import (
 )
 
 // Make plans: it reads the manifests at head, asks detect what changed
-// between base and head, and selects the affected components and everything
-// that depends on them.
+// between base and head, selects the affected components and everything
+// that depends on them, and lists the components head no longer has.
 func Make(ctx context.Context, opts Options) (*Plan, error) {
 	repo, err := detect.Open(opts.Dir)
 	if err != nil {

@@ -75,6 +75,12 @@ func TestRemovedAndMoved(t *testing.T) {
 			}, head: "HEAD", want: []string{"newer"},
 			reasons: map[string]string{"newer": "manifest libs/old/component.yaml changed"},
 			removed: []Removed{{Name: "old", Dir: "libs/old", Reason: "renamed to newer in libs/old/component.yaml"}}},
+		{name: "a component moved into another component's folder selects only itself",
+			setup: func(t *testing.T, r *gittest.Repo) {
+				r.Git("mv", "libs/old", "services/api/old")
+				r.Git("commit", "-q", "-m", "move old")
+			}, head: "HEAD", want: []string{"old"},
+			reasons: map[string]string{"old": "moved from libs/old to services/api/old"}},
 		{name: "a deleted file of a component that stays is its own",
 			setup: func(t *testing.T, r *gittest.Repo) {
 				r.Git("rm", "-q", "libs/old/old.go")
