@@ -38,6 +38,7 @@ import (
 
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/pathglob"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
@@ -231,7 +232,9 @@ func (b *Builder) tree(in inputs, extra ...string) *dagger.Directory {
 	for _, d := range in.depDirs {
 		include = append(include, dirGlob(d))
 	}
-	include = append(include, manifest.RepoGlobs(in.c.Dir, in.c.Inputs)...)
+	for _, g := range manifest.RepoGlobs(in.c.Dir, in.c.Inputs) {
+		include = append(include, pathglob.Expand(g)...) // Dagger's filter knows no {a,b}
+	}
 	include = append(include, extra...)
 	return b.source.Filter(dagger.DirectoryFilterOpts{Include: include, Exclude: alwaysExcluded})
 }

@@ -18,10 +18,21 @@ const maxAlternatives = 1024
 
 // Validate says whether pattern is a well-formed glob.
 func Validate(pattern string) error {
-	if !doublestar.ValidatePattern(strings.TrimPrefix(pattern, "/")) {
+	p := strings.TrimPrefix(pattern, "/")
+	if !doublestar.ValidatePattern(p) {
 		return fmt.Errorf("bad glob %q", pattern)
 	}
+	if _, complete := expandBraces(p, maxAlternatives); !complete {
+		return fmt.Errorf("bad glob %q: more than %d brace alternatives", pattern, maxAlternatives)
+	}
 	return nil
+}
+
+// Expand lists the brace-free alternatives of a valid pattern ("/" dropped),
+// for matchers that know no braces (Dagger's directory filters).
+func Expand(pattern string) []string {
+	alts, _ := expandBraces(strings.TrimPrefix(pattern, "/"), maxAlternatives)
+	return alts
 }
 
 // Match reports whether the repo-relative path p matches pattern. A

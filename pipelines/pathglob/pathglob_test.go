@@ -1,6 +1,9 @@
 package pathglob
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMatch(t *testing.T) {
 	tests := []struct {
@@ -98,4 +101,24 @@ func lastSlash(s string) int {
 		}
 	}
 	return -1
+}
+
+func TestExpandMatchesWhatThePatternMatches(t *testing.T) {
+	paths := []string{"a/x.go", "b/x.go", "c/x.go", "a/y/z.proto", "b", "a", "shared/a.proto", "shared/b.json"}
+	for _, pat := range []string{"{a,b}/*.go", "/shared/*.{proto,json}", "{a,{b,c}}/**", "plain/**", `\{a,b\}`} {
+		alts := Expand(pat)
+		for _, alt := range alts {
+			if strings.ContainsAny(alt, "{}") && !strings.Contains(alt, `\{`) {
+				t.Errorf("Expand(%q) left braces in %q", pat, alt)
+			}
+		}
+		for _, p := range paths {
+			if want, got := Match(pat, p), Any(alts, p); want != got {
+				t.Errorf("%q on %q: pattern says %v, its alternatives %v say %v", pat, p, want, alts, got)
+			}
+		}
+	}
+	if err := Validate(strings.Repeat("{a,b}", 11)); err == nil {
+		t.Error("Validate accepted 2048 brace alternatives")
+	}
 }
