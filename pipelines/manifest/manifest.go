@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -51,10 +52,20 @@ type Workspace struct {
 	Deploy Deploy `yaml:"deploy"`
 	// Release holds workspace-wide release defaults.
 	Release Release `yaml:"release"`
+	// Submodules says which working-tree changes inside a submodule count,
+	// as git's --ignore-submodules: none (the default when git's own
+	// configuration says nothing: new commits, modified and untracked
+	// content all count), untracked, dirty or all. Empty means git's
+	// configuration (submodule.<name>.ignore, diff.ignoreSubmodules).
+	Submodules string `yaml:"submodules"`
 
 	// Path is the file the workspace was read from ("" when absent).
 	Path string `yaml:"-"`
 }
+
+// SubmoduleModes are the values of Workspace.Submodules ("" for git's
+// configuration).
+var SubmoduleModes = []string{"", "none", "untracked", "dirty", "all"}
 
 // Kind names the builder that builds a component.
 type Kind string
@@ -121,6 +132,9 @@ func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 	}
 	if err := checkGlobs(name, root, "components", "global", "ignore"); err != nil {
 		return nil, err
+	}
+	if !slices.Contains(SubmoduleModes, ws.Submodules) {
+		return nil, fmt.Errorf("%s:%d: submodules %q: want one of none, untracked, dirty, all", name, lineOf(root, "submodules"), ws.Submodules)
 	}
 	return ws, nil
 }

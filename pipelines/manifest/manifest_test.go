@@ -159,3 +159,14 @@ func TestLoadDuplicate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestWorkspaceSubmodules(t *testing.T) {
+	ws, err := ParseWorkspace("monopipe.yaml", []byte("submodules: dirty\n"))
+	if err != nil || ws.Submodules != "dirty" {
+		t.Fatalf("ws = %+v, err = %v", ws, err)
+	}
+	_, err = ParseWorkspace("monopipe.yaml", []byte("baseBranch: main\nsubmodules: some\n"))
+	if err == nil || err.Error() != `monopipe.yaml:2: submodules "some": want one of none, untracked, dirty, all` {
+		t.Fatalf("err = %v", err)
+	}
+}

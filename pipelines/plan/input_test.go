@@ -91,3 +91,61 @@ func sorted(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestSubmoduleChanges checks that a submodule's working-tree changes
+// select the component that owns its path, as git status shows them, and
+// that monopipe.yaml's submodules setting narrows that as git's
+// --ignore-submodules does.
+func TestSubmoduleChanges(t *testing.T) {
+	sub := gittest.New(t)
+	sub.Commit("one", map[string]string{"lib.txt": "1\n"})
+	sub.Commit("two", map[string]string{"lib.txt": "2\n"})
+	for _, tc := range []struct {
+		setting, change string
+		selected        bool
+	}{
+		{"", "moved", true},
+		{"", "dirty", true},
+		{"", "untracked", true},
+		{"untracked", "untracked", false},
+		{"untracked", "dirty", true},
+		{"dirty", "dirty", false},
+		{"dirty", "moved", true},
+		{"all", "moved", false},
+	} {
+		t.Run(tc.setting+"/"+tc.change, func(t *testing.T) {
+			r := gittest.New(t)
+			ws := "baseBranch: main\n"
+			if tc.setting != "" {
+				ws += "submodules: " + tc.setting + "\n"
+			}
+			r.Commit("init", map[string]string{"monopipe.yaml": ws, "app/component.yaml": "name: app\nkind: custom\n", "other/component.yaml": "name: other\nkind: custom\n"})
+			r.Git("-c", "protocol.file.allow=always", "submodule", "add", "-q", sub.Dir, "app/vendor/lib")
+			r.Git("commit", "-q", "-m", "submodule")
+			s := gittest.At(t, filepath.Join(r.Dir, "app/vendor/lib"))
+			switch tc.change {
+			case "moved":
+				s.Git("checkout", "-q", "HEAD~")
+			case "dirty":
+				s.Write(map[string]string{"lib.txt": "changed\n"})
+			case "untracked":
+				s.Write(map[string]string{"new.txt": "new\n"})
+			}
+			p, err := Make(context.Background(), Options{Dir: r.Dir, Base: "HEAD"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range p.Components {
+				got = append(got, c.Name+": "+strings.Join(c.Reasons, "; "))
+			}
+			want := []string(nil)
+			if tc.selected {
+				want = []string{"app: app/vendor/lib changed"}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("selected %q, want %q", got, want)
+			}
+		})
+	}
+}

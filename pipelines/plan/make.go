@@ -40,7 +40,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	var res *detect.Result
 	switch {
 	case !opts.All:
-		res, err = repo.Changes(ctx, detect.Range{Base: opts.Base, Head: opts.Head, BaseBranch: ws.BaseBranch, Marker: ws.FullRebuildMarker})
+		res, err = repo.Changes(ctx, detect.Range{Base: opts.Base, Head: opts.Head, BaseBranch: ws.BaseBranch, Marker: ws.FullRebuildMarker, IgnoreSubmodules: ws.Submodules})
 	case opts.Head == "":
 		// --all sees the components the default mode sees: the working
 		// tree's files as git lists them (not ignored folders, nested
