@@ -82,7 +82,7 @@ func planFlags(stderr io.Writer) *flags {
 		f.fs.PrintDefaults()
 	}
 	f.fs.StringVar(&f.opts.Dir, "dir", ".", "a folder inside the repository")
-	f.fs.StringVar(&f.opts.Base, "base", "", "base revision (default: first parent of HEAD on the base branch, else the merge-base with it)")
+	f.fs.StringVar(&f.opts.Base, "base", "", "base revision, compared through its merge-base with head (default: first parent of HEAD on the base branch, else the merge-base with it)")
 	f.fs.StringVar(&f.opts.Head, "head", "", "head revision, commits only (default: HEAD plus uncommitted and untracked files)")
 	f.fs.BoolVar(&f.opts.All, "all", false, "select every component")
 	f.fs.Func("component", "narrow the selection to this component (repeatable)", func(s string) error {

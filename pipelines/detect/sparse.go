@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -201,10 +202,13 @@ func (sf *sparseFiles) readFile(name string) ([]byte, error) {
 	defer sf.mu.Unlock()
 	if rest == "" {
 		b, err := sf.repo.BlobObject(e.hash)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return nil, fmt.Errorf("blob %s of skip-worktree file: %w", e.hash, ErrMissingObject)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("blob %s of skip-worktree file: %w", e.hash, err)
 		}
-		return readBlob(b)
+		return blobBytes(b)
 	}
 	t, err := sf.repo.TreeObject(e.hash)
 	if err != nil {
@@ -220,10 +224,11 @@ func (sf *sparseFiles) readFile(name string) ([]byte, error) {
 	if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
 		return nil, fs.ErrNotExist
 	}
-	return readBlob(&f.Blob)
+	return blobBytes(&f.Blob)
 }
 
-func readBlob(b *object.Blob) ([]byte, error) {
+// blobBytes reads a blob's content.
+func blobBytes(b *object.Blob) ([]byte, error) {
 	rd, err := b.Reader()
 	if err != nil {
 		return nil, err
