@@ -118,6 +118,10 @@ func (s *scan) visit(w *walker, t dirTask) {
 	ps := t.ps
 	for _, de := range list {
 		if isGitignore(de) {
+			var lst unix.Stat_t
+			if unix.Fstatat(fd, name(de.name), &lst, unix.AT_SYMLINK_NOFOLLOW) == nil && lst.Mode&unix.S_IFMT == unix.S_IFLNK {
+				continue // git does not follow a symlinked .gitignore
+			}
 			data, err := readFileAt(fd, name(de.name))
 			if err != nil && err != unix.ENOENT {
 				s.fail(fmt.Errorf("read %s: %w", filepath.Join(s.root, prefix+de.name), err))
