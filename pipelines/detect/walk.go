@@ -130,6 +130,17 @@ func (s *scan) visit(w *walker, t dirTask) {
 			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
 		}
 	}
+	if !t.excluded && !slices.ContainsFunc(list, isGitignore) {
+		// Not on disk: a sparse checkout's .gitignore is read from the index.
+		data, ok, err := s.indexGitignore(t.dir)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if ok {
+			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
+		}
+	}
 	ignored := func(n string, isDir bool) bool {
 		return t.excluded || ignoredBy(ps, prefix+n, isDir, s.ignoreCase)
 	}
