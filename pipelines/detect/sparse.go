@@ -55,12 +55,24 @@ func (s *scan) applySparse() error {
 		return nil
 	}
 	var expand []int
+	// Most skip-worktree entries sit in folders that are not on disk at
+	// all: one lstat per such folder rather than per entry.
+	lastDir, lastDirMissing := "\x00", false
 	for i := range s.entries {
 		e := &s.entries[i]
 		if !e.skipWorktree {
 			continue
 		}
-		if _, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(strings.TrimSuffix(e.name, "/")))); err != nil {
+		name := strings.TrimSuffix(e.name, "/")
+		if d := parentDir(name); d != lastDir {
+			lastDir = d
+			_, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(d)))
+			lastDirMissing = d != "" && err != nil
+		}
+		if lastDirMissing {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(name))); err != nil {
 			continue
 		}
 		if e.isSparseDir() {
