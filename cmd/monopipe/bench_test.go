@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/monopipe/monopipe/internal/genrepo"
 	"github.com/monopipe/monopipe/pipelines/manifest"
@@ -184,6 +185,36 @@ func BenchmarkTurboLsAffected(b *testing.B) {
 	dir := setupTurbo(b)
 	env := []string{"TURBO_SCM_BASE=HEAD~101", "TURBO_SCM_HEAD=HEAD~1", "TURBO_TELEMETRY_DISABLED=1", "TURBO_NO_UPDATE_NOTIFIER=1", "DO_NOT_TRACK=1"}
 	runIn(b, dir, env, "turbo", "ls", "--affected")
+}
+
+// BenchmarkPlanVsTurbo runs plan --head and turbo ls --affected over the
+// same commits in turns, so that both meet the same load on a shared
+// machine, and reports the ratio of their times (the issue wants at most
+// 0.10).
+func BenchmarkPlanVsTurbo(b *testing.B) {
+	dir := setupTurbo(b)
+	bin, _ := setup(b)
+	env := append(os.Environ(), "TURBO_SCM_BASE=HEAD~101", "TURBO_SCM_HEAD=HEAD~1", "TURBO_TELEMETRY_DISABLED=1", "TURBO_NO_UPDATE_NOTIFIER=1", "DO_NOT_TRACK=1")
+	timed := func(name string, args ...string) time.Duration {
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env = dir, env
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v: %s", name, err, out)
+		}
+		return time.Since(start)
+	}
+	planArgs := []string{"plan", "--format", "json", "--base", "HEAD~101", "--head", "HEAD~1"}
+	timed(bin, planArgs...) // warm the file cache and monopipe's caches
+	timed("turbo", "ls", "--affected")
+	var plan, turbo time.Duration
+	for b.Loop() {
+		plan += timed(bin, planArgs...)
+		turbo += timed("turbo", "ls", "--affected")
+	}
+	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
+	b.ReportMetric(float64(turbo.Nanoseconds())/float64(b.N), "turbo-ns/op")
+	b.ReportMetric(plan.Seconds()/turbo.Seconds(), "plan/turbo")
 }
 
 // BenchmarkPlanCommitsTurboCopy is BenchmarkPlanCommits in turbo's copy,
