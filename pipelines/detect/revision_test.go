@@ -76,7 +76,7 @@ func TestResolveRevisionMatchesGit(t *testing.T) {
 	g := r.Git
 	revs := []string{
 		"HEAD", "@", "main", "heads/main", "refs/heads/main", "origin/main", "origin", "refs/remotes/origin/main",
-		"fork/side", "side", "feature", "local", "nosuch", "main..feature", "main...feature", "../config", "HEAD~1..HEAD",
+		"fork/side", "side", "feature", "local", "nosuch", "FETCH_HEAD", "ORIG_HEAD", "MERGE_HEAD", "fetch_head", "main..feature", "main...feature", "../config", "HEAD~1..HEAD",
 		"v1", "tags/v1", "refs/tags/v1", "v1^{}", "v1^{commit}", "v1^{tag}", "v1^{tree}", "v1^0", "v1~1", "v1^{}~1",
 		"nested", "nested^{}", "nested^{tag}", "light", "light^{tag}", "treetag", "treetag^{}", "blobtag",
 		"HEAD~0", "HEAD~", "HEAD~1", "HEAD~2", "HEAD~3", "HEAD~4", "HEAD~5", "HEAD~10", "HEAD~99999999999999999999",
