@@ -156,9 +156,9 @@ func TestResolveRevisionErrors(t *testing.T) {
 	}
 	defer repo.Close()
 	tests := []struct{ rev, want string }{
-		{"HEAD~5", "HEAD~5: history has only 3 commits before HEAD"},
-		{"HEAD~1~4", "HEAD~1~4: history has only 2 commits before HEAD~1"},
-		{"HEAD^2", "HEAD^2: HEAD has 1 parents"},
+		{"HEAD~5", "--base HEAD~5: history has only 3 commits before HEAD"},
+		{"HEAD~1~4", "--base HEAD~1~4: history has only 2 commits before HEAD~1"},
+		{"HEAD^2", "--base HEAD^2: HEAD has 1 parent, not 2"},
 		{"HEAD^{tree}", "HEAD^{tree} names a tree, not a commit"},
 		{"v1^{blob}", "v1^{blob} names a blob, not a commit"},
 		{"HEAD:a.txt", "names a file or folder in a tree (:a.txt), not a commit"},
