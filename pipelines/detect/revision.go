@@ -586,7 +586,6 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 		}
 		branch = head.Target().Short()
 	}
-	branch = strings.TrimPrefix(branch, "refs/heads/")
 	if ok, err := r.refExists(plumbing.NewBranchReferenceName(branch)); err != nil {
 		return "", err
 	} else if !ok {
