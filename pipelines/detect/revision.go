@@ -220,7 +220,11 @@ func (r *Repo) nthParent(name string, c *object.Commit, n int) (plumbing.Hash, e
 		return c.Hash, nil
 	}
 	if n > len(c.ParentHashes) {
-		return plumbing.ZeroHash, fmt.Errorf("%s^%d: %s has %d parents", name, n, name, len(c.ParentHashes))
+		parents := "parents"
+		if len(c.ParentHashes) == 1 {
+			parents = "parent"
+		}
+		return plumbing.ZeroHash, fmt.Errorf("%s has %d %s, not %d", name, len(c.ParentHashes), parents, n)
 	}
 	p, err := r.parent(c, n-1)
 	if err != nil {
@@ -233,7 +237,7 @@ func (r *Repo) nthParent(name string, c *object.Commit, n int) (plumbing.Hash, e
 func (r *Repo) nthAncestor(name string, c *object.Commit, n int) (plumbing.Hash, error) {
 	for i := range n {
 		if len(c.ParentHashes) == 0 {
-			return plumbing.ZeroHash, fmt.Errorf("%s~%d: history has only %d commits before %s", name, n, i, name)
+			return plumbing.ZeroHash, fmt.Errorf("history has only %d commits before %s", i, name)
 		}
 		p, err := r.parent(c, 0)
 		if err != nil {
@@ -582,7 +586,6 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 		}
 		branch = head.Target().Short()
 	}
-	branch = strings.TrimPrefix(branch, "refs/heads/")
 	if ok, err := r.refExists(plumbing.NewBranchReferenceName(branch)); err != nil {
 		return "", err
 	} else if !ok {
