@@ -16,7 +16,7 @@ import (
 // sorted by folder counts.
 func (pk *packages) readGoMod(fsys fs.FS, f string) error {
 	data, err := readFile(fsys, f)
-	if err != nil {
+	if err != nil || data == nil {
 		return err
 	}
 	mod := modulePath(data)
@@ -58,7 +58,7 @@ func (pk *packages) goImports(fsys fs.FS, f string) ([]Dependency, error) {
 		return nil, nil
 	}
 	data, err := readFile(fsys, f)
-	if err != nil {
+	if err != nil || data == nil {
 		return nil, err
 	}
 	fset := token.NewFileSet()

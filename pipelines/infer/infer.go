@@ -8,6 +8,7 @@
 package infer
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -73,7 +74,8 @@ var skipDirs = map[string]bool{"vendor": true, "node_modules": true, "testdata":
 // working tree's files as git lists them, say); nil means every file of
 // fsys. A file belongs to the component that owns its folder (package
 // ownership); files under vendor, node_modules, testdata and hidden
-// folders are skipped.
+// folders are skipped, and so are files that do not parse: the build
+// will say what is wrong with them.
 func Find(fsys fs.FS, files []string, comps []*manifest.Component) ([]Dependency, error) {
 	if files == nil {
 		var err error
@@ -192,10 +194,29 @@ func (pk *packages) read(fsys fs.FS, name string, files []string) error {
 	return nil
 }
 
-// readFile reads a file that infer parses, refusing what is not a regular
-// file or is too large, as manifests are read.
+// maxFileSize is the largest file infer reads (generated Go code can be
+// large).
+const maxFileSize = 8 << 20
+
+// readFile reads a file that infer parses. What cannot hold a dependency
+// gives no data and no error: a file that is gone (listed, then deleted),
+// one that is not a regular file (a symbolic link to a folder, a FIFO) or
+// one larger than maxFileSize.
 func readFile(fsys fs.FS, name string) ([]byte, error) {
-	return manifest.ReadFile(fsys, name)
+	info, err := manifest.StatFile(fsys, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	case !info.Mode().IsRegular() || info.Size() > maxFileSize:
+		return nil, nil
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, nil
 }
 
 // skipped says whether a file is in a folder whose files are not a

@@ -136,6 +136,14 @@ func TestFind(t *testing.T) {
 			"app/a.go":       "package a\nimport \"example.com/lib\"\n",
 			"app/ignored.go": "package a\nimport \"example.com/lib\"\n",
 		}), []string{"lib/go.mod", "lib/lib.go", "app/go.mod", "app/ignored.go"}, []string{"app/ignored.go:2: app imports example.com/lib (component lib) but does not declare dependsOn: [lib]"}},
+		{"a listed file that is gone, or a folder, is skipped", with(map[string]string{"app/dir.go/x": "", "app/a.go": "package a\nimport \"example.com/lib\"\n"}),
+			[]string{"lib/go.mod", "app/go.mod", "app/gone.go", "app/dir.go", "app/a.go"},
+			[]string{"app/a.go:2: app imports example.com/lib (component lib) but does not declare dependsOn: [lib]"}},
+		{"a package.json or pyproject.toml that does not parse is skipped", with(map[string]string{
+			"lib/package.json":   `{"name": "lib"}`,
+			"app/package.json":   `{"dependencies": {"lib": 1}}`,
+			"app/pyproject.toml": "[project\n",
+		}), nil, nil},
 		{"hidden folders are skipped", with(map[string]string{"app/.cache/a.go": "package a\nimport \"example.com/lib\"\n"}), nil, nil},
 	}
 	for _, tt := range tests {

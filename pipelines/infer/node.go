@@ -17,14 +17,16 @@ type packageJSON struct {
 	OptionalDependencies map[string]string `json:"optionalDependencies"`
 }
 
+// parsePackageJSON reads package.json f; nil when it cannot hold a
+// dependency or does not parse.
 func parsePackageJSON(fsys fs.FS, f string) (*packageJSON, []byte, error) {
 	data, err := readFile(fsys, f)
-	if err != nil {
+	if err != nil || data == nil {
 		return nil, nil, err
 	}
 	var pj packageJSON
 	if err := json.Unmarshal(data, &pj); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f, err)
+		return nil, nil, nil // not ours to judge: skipped
 	}
 	return &pj, data, nil
 }
@@ -32,7 +34,7 @@ func parsePackageJSON(fsys fs.FS, f string) (*packageJSON, []byte, error) {
 // readPackageJSON records the npm package name that f declares.
 func (pk *packages) readPackageJSON(fsys fs.FS, f, name string) error {
 	pj, _, err := parsePackageJSON(fsys, f)
-	if err != nil || pj.Name == "" {
+	if err != nil || pj == nil || pj.Name == "" {
 		return err
 	}
 	if prev, ok := pk.npm[pj.Name]; ok && prev != name {
@@ -49,7 +51,7 @@ func (pk *packages) nodeDeps(fsys fs.FS, f string) ([]Dependency, error) {
 		return nil, nil
 	}
 	pj, data, err := parsePackageJSON(fsys, f)
-	if err != nil {
+	if err != nil || pj == nil {
 		return nil, err
 	}
 	var out []Dependency

@@ -31,14 +31,16 @@ type pyproject struct {
 	} `toml:"tool"`
 }
 
+// parsePyproject reads pyproject.toml f; nil when it cannot hold a
+// dependency or does not parse.
 func parsePyproject(fsys fs.FS, f string) (*pyproject, []byte, error) {
 	data, err := readFile(fsys, f)
-	if err != nil {
+	if err != nil || data == nil {
 		return nil, nil, err
 	}
 	var pp pyproject
 	if err := toml.Unmarshal(data, &pp); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f, err)
+		return nil, nil, nil // not ours to judge: skipped
 	}
 	return &pp, data, nil
 }
@@ -46,7 +48,7 @@ func parsePyproject(fsys fs.FS, f string) (*pyproject, []byte, error) {
 // readPyproject records the Python project name that f declares.
 func (pk *packages) readPyproject(fsys fs.FS, f, name string) error {
 	pp, _, err := parsePyproject(fsys, f)
-	if err != nil {
+	if err != nil || pp == nil {
 		return err
 	}
 	project := pp.Project.Name
@@ -73,7 +75,7 @@ func (pk *packages) pythonDeps(fsys fs.FS, f string) ([]Dependency, error) {
 		return nil, nil
 	}
 	pp, data, err := parsePyproject(fsys, f)
-	if err != nil {
+	if err != nil || pp == nil {
 		return nil, err
 	}
 	var reqs []string // PEP 508 strings
