@@ -57,7 +57,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "monopipe check: infer dependencies: %v\n", err)
 		return 1
 	}
-	undeclared := infer.Undeclared(deps, m.Components)
+	undeclared := infer.Undeclared(deps, m.Workspace, m.Components)
 	level, out := "warning", stdout
 	if strict {
 		level, out = "error", stderr

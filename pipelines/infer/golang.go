@@ -72,26 +72,38 @@ func (pk *packages) goImports(fsys fs.FS, f string) ([]Dependency, error) {
 		if err != nil {
 			continue
 		}
-		if to := pk.goPackage(p); to != nil {
-			out = append(out, Dependency{To: to.Name, Ecosystem: Go, Package: p, File: f, Line: fset.Position(imp.Path.Pos()).Line})
+		to, folder, ok := pk.goPackage(p)
+		if !ok {
+			continue
 		}
+		d := Dependency{Ecosystem: Go, Package: p, File: f, Line: fset.Position(imp.Path.Pos()).Line}
+		switch {
+		case to != nil:
+			d.To = to.Name
+		case pk.goDirs[folder]:
+			d.Folder = folder
+		default:
+			continue // not in the repository (generated, say)
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
 
-// goPackage is the component that owns the folder of package p: p is in
-// the module whose path is the longest prefix of p (or p itself), at that
-// module's folder joined with the rest of p. It is nil for a package of
-// no module in the repository, or of a folder no component owns.
-func (pk *packages) goPackage(p string) *manifest.Component {
+// goPackage finds package p in the repository: p is in the module whose
+// path is the longest prefix of p (or p itself), at that module's folder
+// joined with the rest of p. It returns the component that owns that
+// folder (nil when none does) and the folder; ok is false for a package
+// of no module in the repository.
+func (pk *packages) goPackage(p string) (comp *manifest.Component, folder string, ok bool) {
 	for m := p; ; {
-		if dir, ok := pk.goMods[m]; ok {
-			folder := path.Join(dir, strings.TrimPrefix(strings.TrimPrefix(p, m), "/"))
-			return pk.owners.Owner(path.Join(folder, "x.go"))
+		if dir, found := pk.goMods[m]; found {
+			folder = path.Join(dir, strings.TrimPrefix(strings.TrimPrefix(p, m), "/"))
+			return pk.owners.Owner(path.Join(folder, "x.go")), folder, true
 		}
 		i := strings.LastIndex(m, "/")
 		if i < 0 {
-			return nil
+			return nil, "", false
 		}
 		m = m[:i]
 	}

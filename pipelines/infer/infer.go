@@ -30,8 +30,13 @@ const (
 type Dependency struct {
 	// From is the component whose file uses To.
 	From string
-	// To is the component used.
+	// To is the component used; "" for a Go package in a folder of the
+	// repository that no component owns (see Folder).
 	To string
+	// Folder is the repo-relative folder of a Go package that no
+	// component owns: changes there affect no component unless a glob
+	// (inputs, global) says so.
+	Folder string
 	// Ecosystem is Go, Node or Python.
 	Ecosystem string
 	// Package is what From names: a Go import path, an npm package or a
@@ -49,6 +54,9 @@ func (d Dependency) String() string {
 	if d.Ecosystem != Go {
 		verb = "depends on " + d.Ecosystem + " package"
 	}
+	if d.To == "" {
+		return fmt.Sprintf("%s %s %s (folder %s, in no component)", d.From, verb, d.Package, d.Folder)
+	}
 	return fmt.Sprintf("%s %s %s (component %s)", d.From, verb, d.Package, d.To)
 }
 
@@ -61,6 +69,9 @@ func (d Dependency) Undeclared() string {
 
 // Missing is Undeclared without the file and line.
 func (d Dependency) Missing() string {
+	if d.To == "" {
+		return fmt.Sprintf("%s but no inputs glob covers it: a change there affects nothing (add inputs: [\"%s\"])", d, folderGlob(d.Folder))
+	}
 	return fmt.Sprintf("%s but does not declare dependsOn: [%s]", d, d.To)
 }
 
@@ -84,13 +95,16 @@ func Find(fsys fs.FS, files []string, comps []*manifest.Component) ([]Dependency
 		}
 	}
 	owners := ownership.New(manifest.DefaultWorkspace(), comps)
-	pk := &packages{owners: owners, goMods: map[string]string{}, npm: map[string]string{}, py: map[string]string{}}
+	pk := &packages{owners: owners, goMods: map[string]string{}, goDirs: map[string]bool{}, npm: map[string]string{}, py: map[string]string{}}
 	byComp := map[string][]string{} // component → its files, sorted
 	sorted := append([]string(nil), files...)
 	sort.Strings(sorted)
 	for _, f := range sorted {
 		if skipped(f) {
 			continue
+		}
+		if strings.HasSuffix(f, ".go") {
+			pk.goDirs[path.Dir(f)] = true
 		}
 		if path.Base(f) == "go.mod" {
 			// Any module, a component's or not: its packages' folders
@@ -111,7 +125,7 @@ func Find(fsys fs.FS, files []string, comps []*manifest.Component) ([]Dependency
 	seen := map[[2]string]bool{}
 	var out []Dependency
 	add := func(d Dependency) {
-		k := [2]string{d.From, d.To}
+		k := [2]string{d.From, d.To + "\x00" + d.Folder}
 		if d.From == d.To || seen[k] {
 			return
 		}
@@ -145,22 +159,37 @@ func Find(fsys fs.FS, files []string, comps []*manifest.Component) ([]Dependency
 		if out[i].From != out[j].From {
 			return out[i].From < out[j].From
 		}
-		return out[i].To < out[j].To
+		if out[i].To != out[j].To {
+			return out[i].To < out[j].To
+		}
+		return out[i].Folder < out[j].Folder
 	})
 	return out, nil
 }
 
-// Undeclared picks from deps those that the using component's dependsOn
-// does not list.
-func Undeclared(deps []Dependency, comps []*manifest.Component) []Dependency {
+// Undeclared picks from deps those that the workspace and components do
+// not account for: a component that the using component's dependsOn does
+// not list, or a folder in no component whose changes (a Go file there)
+// do not affect the using component through its inputs or the
+// workspace's global globs.
+func Undeclared(deps []Dependency, ws *manifest.Workspace, comps []*manifest.Component) []Dependency {
 	declared := map[[2]string]bool{}
+	byName := map[string]*manifest.Component{}
 	for _, c := range comps {
+		byName[c.Name] = c
 		for _, d := range c.DependsOn {
 			declared[[2]string{c.Name, d}] = true
 		}
 	}
+	rules := ownership.New(ws, comps)
 	var out []Dependency
 	for _, d := range deps {
+		if d.To == "" {
+			if c := byName[d.From]; c != nil && !rules.Touches(c, path.Join(d.Folder, "x.go")) {
+				out = append(out, d)
+			}
+			continue
+		}
 		if !declared[[2]string{d.From, d.To}] {
 			out = append(out, d)
 		}
@@ -168,10 +197,19 @@ func Undeclared(deps []Dependency, comps []*manifest.Component) []Dependency {
 	return out
 }
 
+// folderGlob is an inputs glob, repo-relative, for a folder's files.
+func folderGlob(dir string) string {
+	if dir == "." {
+		return "/*.go"
+	}
+	return "/" + dir + "/**"
+}
+
 // packages maps what each ecosystem calls a component to the component.
 type packages struct {
 	owners *ownership.Rules
 	goMods map[string]string // module path → its folder
+	goDirs map[string]bool   // folders with Go files
 	npm    map[string]string // package name → component
 	py     map[string]string // normalised project name → component
 }

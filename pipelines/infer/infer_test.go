@@ -13,7 +13,7 @@ import (
 func TestFixtures(t *testing.T) {
 	tests := []struct {
 		dir        string
-		all        []string // every inferred dependency, by user then used
+		all        []string // every inferred dependency, by user then used (folders first)
 		undeclared []string // Undeclared's messages
 	}{
 		{
@@ -33,10 +33,12 @@ func TestFixtures(t *testing.T) {
 		{
 			dir: "gomodule", // one module, components in its folders
 			all: []string{
+				"a imports example.com/mono/shared (folder shared, in no component) services/a/main.go:6",
 				"a imports example.com/mono/libs/b/internal (component b) services/a/main.go:4",
 				"a imports example.com/mono/libs/c (component c) services/a/main.go:5",
 			},
 			undeclared: []string{
+				`services/a/main.go:6: a imports example.com/mono/shared (folder shared, in no component) but no inputs glob covers it: a change there affects nothing (add inputs: ["/shared/**"])`,
 				"services/a/main.go:4: a imports example.com/mono/libs/b/internal (component b) but does not declare dependsOn: [b]",
 			},
 		},
@@ -66,7 +68,7 @@ func TestFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
 			fsys := os.DirFS("testdata/" + tt.dir)
-			_, comps, err := manifest.Load(fsys)
+			ws, comps, err := manifest.Load(fsys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +80,7 @@ func TestFixtures(t *testing.T) {
 			for _, d := range deps {
 				all = append(all, d.String()+" "+d.File+":"+strconv.Itoa(d.Line))
 			}
-			for _, d := range Undeclared(deps, comps) {
+			for _, d := range Undeclared(deps, ws, comps) {
 				undeclared = append(undeclared, d.Undeclared())
 			}
 			if !slices.Equal(all, tt.all) {
@@ -92,13 +94,13 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestFind(t *testing.T) {
-	comps := func(t *testing.T, fsys fstest.MapFS) []*manifest.Component {
+	load := func(t *testing.T, fsys fstest.MapFS) (*manifest.Workspace, []*manifest.Component) {
 		t.Helper()
-		_, cs, err := manifest.Load(fsys)
+		ws, cs, err := manifest.Load(fsys)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cs
+		return ws, cs
 	}
 	base := fstest.MapFS{
 		"lib/component.yaml": {Data: []byte("name: lib\nkind: go\n")},
@@ -114,6 +116,19 @@ func TestFind(t *testing.T) {
 		}
 		for k, v := range files {
 			m[k] = &fstest.MapFile{Data: []byte(v)}
+		}
+		return m
+	}
+	// withWS is with, plus a monopipe.yaml; an empty file removes one.
+	withWS := func(ws string, files map[string]string) fstest.MapFS {
+		m := with(files)
+		if ws != "" {
+			m["monopipe.yaml"] = &fstest.MapFile{Data: []byte(ws)}
+		}
+		for k, f := range m {
+			if len(f.Data) == 0 && k != "app/dir.go/x" {
+				delete(m, k)
+			}
 		}
 		return m
 	}
@@ -144,17 +159,41 @@ func TestFind(t *testing.T) {
 			"app/package.json":   `{"dependencies": {"lib": 1}}`,
 			"app/pyproject.toml": "[project\n",
 		}), nil, nil},
+		{"a package of no folder in the repository (generated, say)", withWS("", map[string]string{
+			"go.mod":     "module example.com/mono\n",
+			"app/go.mod": "",
+			"app/a.go":   "package a\nimport \"example.com/mono/gen\"\n",
+		}), nil, nil},
+		{"a folder in no component, covered by inputs", withWS("", map[string]string{
+			"go.mod":             "module example.com/mono\n",
+			"shared/s.go":        "package shared\n",
+			"app/go.mod":         "",
+			"app/a.go":           "package a\nimport \"example.com/mono/shared\"\n",
+			"app/component.yaml": "name: app\nkind: go\ninputs: [\"/shared/*.go\"]\n",
+		}), nil, nil},
+		{"a folder in no component, covered by global", withWS("global: [\"shared/**\"]\n", map[string]string{
+			"go.mod":      "module example.com/mono\n",
+			"shared/s.go": "package shared\n",
+			"app/go.mod":  "",
+			"app/a.go":    "package a\nimport \"example.com/mono/shared\"\n",
+		}), nil, nil},
+		{"a folder in no component, not covered", withWS("global: [\"other/**\"]\n", map[string]string{
+			"go.mod":      "module example.com/mono\n",
+			"shared/s.go": "package shared\n",
+			"app/go.mod":  "",
+			"app/a.go":    "package a\nimport \"example.com/mono/shared\"\n",
+		}), nil, []string{`app/a.go:2: app imports example.com/mono/shared (folder shared, in no component) but no inputs glob covers it: a change there affects nothing (add inputs: ["/shared/**"])`}},
 		{"hidden folders are skipped", with(map[string]string{"app/.cache/a.go": "package a\nimport \"example.com/lib\"\n"}), nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs := comps(t, tt.fsys)
+			ws, cs := load(t, tt.fsys)
 			deps, err := Find(tt.fsys, tt.files, cs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, d := range Undeclared(deps, cs) {
+			for _, d := range Undeclared(deps, ws, cs) {
 				got = append(got, d.Undeclared())
 			}
 			if !slices.Equal(got, tt.want) {
