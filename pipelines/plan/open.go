@@ -2,7 +2,10 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/graph"
@@ -31,8 +34,9 @@ type Manifests struct {
 
 // Open reads and checks the manifests of opts.Head (the working tree when
 // empty) in the repository at opts.Dir, as Make does with --all: the same
-// discovery, the same parsing, the same graph checks. Base, All and
-// Components are not used. Close the result when done.
+// discovery, the same parsing, the same graph checks. In a repository
+// with no commit yet the working tree is searched as a folder. Base, All
+// and Components are not used. Close the result when done.
 func Open(ctx context.Context, opts Options) (*Manifests, error) {
 	repo, err := detect.Open(opts.Dir)
 	if err != nil {
@@ -59,7 +63,7 @@ func open(ctx context.Context, repo *detect.Repo, head string) (*Manifests, erro
 		return nil, err
 	}
 	var res *detect.Result
-	if head == "" {
+	if head == "" && !unborn(repo) {
 		// The files git lists, as --all sees them.
 		if res, err = repo.Changes(ctx, detect.Range{Base: "HEAD", BaseBranch: ws.BaseBranch}); err != nil {
 			return nil, err
@@ -78,6 +82,14 @@ func open(ctx context.Context, repo *detect.Repo, head string) (*Manifests, erro
 		m.Files = res.Files
 	}
 	return m, nil
+}
+
+// unborn says whether HEAD names a branch with no commit yet (a new
+// repository): git then lists no files to search among, and the working
+// tree is searched as a folder (git-ignored folders included).
+func unborn(repo *detect.Repo) bool {
+	_, err := repo.Git().Head()
+	return errors.Is(err, plumbing.ErrReferenceNotFound)
 }
 
 // Close releases the repository.

@@ -60,3 +60,18 @@ func TestOpen(t *testing.T) {
 		t.Error("Open at a revision that does not resolve: no error")
 	}
 }
+
+// TestOpenUnborn: before the first commit (a pre-commit hook in a new
+// repository) the working tree is searched as a folder.
+func TestOpenUnborn(t *testing.T) {
+	r := gittest.New(t)
+	r.Write(map[string]string{"lib/component.yaml": "name: lib\nkind: go\n"})
+	m, err := Open(context.Background(), Options{Dir: r.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if len(m.Components) != 1 || m.Components[0].Name != "lib" || m.Files != nil {
+		t.Errorf("components %v, files %v", m.Components, m.Files)
+	}
+}
