@@ -54,7 +54,7 @@ func TestRunGitShapes(t *testing.T) {
 		{"reflog", r.Dir, []string{"plan", "--base", "main@{1}", "--head", "main", "--format", "github-matrix"}, 0, `"component":"lib"`, "", `"app"`},
 		{"tree is not a commit", r.Dir, []string{"plan", "--base", "HEAD^{tree}"}, 1, "", "--base HEAD^{tree}: HEAD^{tree} names a tree, not a commit", ""},
 		{"path is not a commit", r.Dir, []string{"plan", "--base", "HEAD:lib"}, 1, "", "--base HEAD:lib: names a file or folder in a tree (:lib), not a commit", ""},
-		{"past the root", r.Dir, []string{"plan", "--base", "HEAD~9", "--head", "HEAD"}, 1, "", "--base HEAD~9: HEAD~9: history has only 2 commits before HEAD", ""},
+		{"past the root", r.Dir, []string{"plan", "--base", "HEAD~9", "--head", "HEAD"}, 1, "", "--base HEAD~9: history has only 2 commits before HEAD", ""},
 		{"date", r.Dir, []string{"plan", "--base", "main@{yesterday}"}, 1, "", "not supported", ""},
 		// The branch changed app only; main's lib change since is not its.
 		{"merge-base", r.Dir, []string{"plan", "--base", "main", "--head", "feature", "--format", "github-matrix"}, 0, `{"include":[{"component":"app","dir":"app"}]}`, "", ""},

@@ -150,3 +150,43 @@ func TestMergeBases(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesBaseNamedOtherwise: an annotated tag's object id is a base
+// like its commit (it is in the clone), and a base past a shallow clone's
+// history selects everything, saying so.
+func TestChangesBaseNamedOtherwise(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit("one", map[string]string{"a": "1\n"})
+	r.Commit("two", map[string]string{"a": "2\n"})
+	r.Git("tag", "-a", "-m", "release", "v1")
+	r.Commit("three", map[string]string{"b": "1\n"})
+	r.Commit("four", map[string]string{"c": "1\n"})
+	tagObject := r.Git("rev-parse", "v1")
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	res, err := repo.Changes(context.Background(), Range{Base: tagObject, Head: "HEAD", BaseBranch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Everything || !reflect.DeepEqual(res.Paths, []string{"b", "c"}) || res.Base != r.Git("rev-parse", "v1^{commit}") {
+		t.Errorf("tag object id as base: %+v", res)
+	}
+
+	clone := filepath.Join(t.TempDir(), "clone")
+	r.Git("clone", "-q", "--depth", "2", "file://"+r.Dir, clone)
+	shallow, err := Open(clone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shallow.Close()
+	res, err = shallow.Changes(context.Background(), Range{Base: "HEAD~3", Head: "HEAD", BaseBranch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Everything || res.Reason != "base HEAD~3 reaches past this shallow clone's history" {
+		t.Errorf("past a shallow clone's history: %+v", res)
+	}
+}

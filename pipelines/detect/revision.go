@@ -220,7 +220,11 @@ func (r *Repo) nthParent(name string, c *object.Commit, n int) (plumbing.Hash, e
 		return c.Hash, nil
 	}
 	if n > len(c.ParentHashes) {
-		return plumbing.ZeroHash, fmt.Errorf("%s^%d: %s has %d parents", name, n, name, len(c.ParentHashes))
+		parents := "parents"
+		if len(c.ParentHashes) == 1 {
+			parents = "parent"
+		}
+		return plumbing.ZeroHash, fmt.Errorf("%s has %d %s, not %d", name, len(c.ParentHashes), parents, n)
 	}
 	p, err := r.parent(c, n-1)
 	if err != nil {
@@ -233,7 +237,7 @@ func (r *Repo) nthParent(name string, c *object.Commit, n int) (plumbing.Hash, e
 func (r *Repo) nthAncestor(name string, c *object.Commit, n int) (plumbing.Hash, error) {
 	for i := range n {
 		if len(c.ParentHashes) == 0 {
-			return plumbing.ZeroHash, fmt.Errorf("%s~%d: history has only %d commits before %s", name, n, i, name)
+			return plumbing.ZeroHash, fmt.Errorf("history has only %d commits before %s", i, name)
 		}
 		p, err := r.parent(c, 0)
 		if err != nil {
@@ -582,18 +586,16 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 		}
 		branch = head.Target().Short()
 	}
-	branch = strings.TrimPrefix(branch, "refs/heads/")
 	if ok, err := r.refExists(plumbing.NewBranchReferenceName(branch)); err != nil {
 		return "", err
 	} else if !ok {
 		return "", fmt.Errorf("no such branch: '%s'", branch)
 	}
-	cfg, err := r.git.ConfigScoped(config.SystemScope)
+	cfg, err := loadConfig(configScope{gitDir: r.gitDir, commonDir: commonDirOf(r.gitDir), branch: checkedOutBranch(r.gitDir)})
 	if err != nil {
-		return "", fmt.Errorf("read git config: %w", err)
+		return "", err
 	}
-	sec := cfg.Raw.Section("branch").Subsection(branch)
-	remote, merge := sec.Option("remote"), sec.Option("merge")
+	remote, merge := cfg.value("branch."+branch+".remote"), cfg.value("branch."+branch+".merge")
 	upstream := func() (plumbing.ReferenceName, error) {
 		if remote == "" || merge == "" {
 			return "", fmt.Errorf("no upstream configured for branch '%s'", branch)
@@ -606,9 +608,9 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 	if kind == "upstream" {
 		return upstream()
 	}
-	pushRemote := sec.Option("pushRemote")
+	pushRemote := cfg.value("branch." + branch + ".pushremote")
 	if pushRemote == "" {
-		pushRemote = cfg.Raw.Section("remote").Option("pushDefault")
+		pushRemote = cfg.value("remote.pushdefault")
 	}
 	if pushRemote == "" {
 		pushRemote = remote
@@ -619,11 +621,11 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 	if pushRemote == "." {
 		return "", errors.New("@{push}: pushing to the repository itself is not supported")
 	}
-	if cfg.Raw.Section("remote").Subsection(pushRemote).Option("push") != "" {
+	if cfg.value("remote."+pushRemote+".push") != "" {
 		return "", fmt.Errorf("@{push}: remote.%s.push refspecs are not supported", pushRemote)
 	}
 	self := plumbing.NewBranchReferenceName(branch)
-	switch mode := cfg.Raw.Section("push").Option("default"); mode {
+	switch mode := cfg.value("push.default"); mode {
 	case "nothing":
 		return "", errors.New("push has no destination (push.default is 'nothing')")
 	case "current", "matching":
@@ -650,13 +652,11 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 
 // tracking maps ref on remote to the local remote-tracking reference by the
 // remote's fetch refspecs.
-func (r *Repo) tracking(cfg *config.Config, remote string, ref plumbing.ReferenceName, what string) (plumbing.ReferenceName, error) {
-	rc, ok := cfg.Remotes[remote]
-	if ok {
-		for _, spec := range rc.Fetch {
-			if !strings.HasPrefix(string(spec), "^") && spec.Match(ref) {
-				return spec.Dst(ref), nil
-			}
+func (r *Repo) tracking(cfg *gitConfig, remote string, ref plumbing.ReferenceName, what string) (plumbing.ReferenceName, error) {
+	for _, v := range cfg.all("remote." + remote + ".fetch") {
+		spec := config.RefSpec(strings.TrimSpace(v))
+		if !strings.HasPrefix(string(spec), "^") && spec.Validate() == nil && spec.Match(ref) {
+			return spec.Dst(ref), nil
 		}
 	}
 	return "", fmt.Errorf("%s '%s' on remote '%s' has no local tracking branch", what, ref, remote)

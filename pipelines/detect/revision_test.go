@@ -76,7 +76,7 @@ func TestResolveRevisionMatchesGit(t *testing.T) {
 	g := r.Git
 	revs := []string{
 		"HEAD", "@", "main", "heads/main", "refs/heads/main", "origin/main", "origin", "refs/remotes/origin/main",
-		"fork/side", "side", "feature", "local", "nosuch", "main..feature", "main...feature", "../config", "HEAD~1..HEAD",
+		"fork/side", "side", "feature", "local", "nosuch", "FETCH_HEAD", "ORIG_HEAD", "MERGE_HEAD", "fetch_head", "main..feature", "main...feature", "../config", "HEAD~1..HEAD",
 		"v1", "tags/v1", "refs/tags/v1", "v1^{}", "v1^{commit}", "v1^{tag}", "v1^{tree}", "v1^0", "v1~1", "v1^{}~1",
 		"nested", "nested^{}", "nested^{tag}", "light", "light^{tag}", "treetag", "treetag^{}", "blobtag",
 		"HEAD~0", "HEAD~", "HEAD~1", "HEAD~2", "HEAD~3", "HEAD~4", "HEAD~5", "HEAD~10", "HEAD~99999999999999999999",
@@ -86,7 +86,7 @@ func TestResolveRevisionMatchesGit(t *testing.T) {
 		"main@{1}", "main@{2}", "feature@{0}", "feature@{1}", "origin/main@{0}", "HEAD@{1}~1", "main@{1}~1",
 		"@{-1}", "@{-2}", "@{-3}", "@{-99}",
 		"@{u}", "@{U}", "@{upstream}", "@{UpStream}", "main@{u}", "main@{upstream}~1", "feature@{u}", "local@{u}", "side@{u}", "nosuch@{u}",
-		"@{push}", "main@{push}", "feature@{push}", "triangle@{push}", "triangle@{u}", "local@{push}",
+		"@{push}", "main@{push}", "HEAD@{u}", "HEAD@{push}", "refs/heads/main@{u}", "heads/main@{u}", "origin/main@{u}", "@@{u}", "feature@{push}", "triangle@{push}", "triangle@{u}", "local@{push}",
 		"HEAD:a.txt", "HEAD:", ":a.txt", "main:many",
 		g("rev-parse", "HEAD"), g("rev-parse", "HEAD~2"), g("rev-parse", "--short=7", "HEAD"), g("rev-parse", "--short=4", "HEAD~1"),
 		strings.ToUpper(g("rev-parse", "HEAD")), g("rev-parse", "v1"), g("rev-parse", "nested"), g("rev-parse", "treetag"),
@@ -156,9 +156,9 @@ func TestResolveRevisionErrors(t *testing.T) {
 	}
 	defer repo.Close()
 	tests := []struct{ rev, want string }{
-		{"HEAD~5", "HEAD~5: history has only 3 commits before HEAD"},
-		{"HEAD~1~4", "HEAD~1~4: history has only 2 commits before HEAD~1"},
-		{"HEAD^2", "HEAD^2: HEAD has 1 parents"},
+		{"HEAD~5", "--base HEAD~5: history has only 3 commits before HEAD"},
+		{"HEAD~1~4", "--base HEAD~1~4: history has only 2 commits before HEAD~1"},
+		{"HEAD^2", "--base HEAD^2: HEAD has 1 parent, not 2"},
 		{"HEAD^{tree}", "HEAD^{tree} names a tree, not a commit"},
 		{"v1^{blob}", "v1^{blob} names a blob, not a commit"},
 		{"HEAD:a.txt", "names a file or folder in a tree (:a.txt), not a commit"},

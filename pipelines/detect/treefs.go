@@ -184,6 +184,9 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 
 // openDir finds the folder name, following links; t.mu must be held.
 func (t *treeFS) openDir(name string) (*object.Tree, error) {
+	if d, ok := t.dirs[name]; ok { // a real path, read before
+		return d, nil
+	}
 	f, err := t.lookup(name, true)
 	if err != nil {
 		return nil, err

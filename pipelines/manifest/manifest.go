@@ -116,7 +116,11 @@ type Component struct {
 // repository paths and tags, and an OCI tag holds at most 128 characters.
 const MaxNameLength = 128
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+// NamePattern is the regular expression a component name matches: lower
+// case letters, digits, '.', '_' and '-', starting with a letter or digit.
+const NamePattern = `^[a-z0-9][a-z0-9._-]*$`
+
+var nameRE = regexp.MustCompile(NamePattern)
 
 // ParseWorkspace parses monopipe.yaml content. name is used in errors.
 func ParseWorkspace(name string, data []byte) (*Workspace, error) {

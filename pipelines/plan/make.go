@@ -54,17 +54,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	// again would walk the whole tree a second time. Blob ids known
 	// without reading the files let parsed manifests be reused from the
 	// last run.
-	var paths []string
-	var known func(string) (plumbing.Hash, bool)
-	if res != nil && res.Worktree {
-		if paths, err = manifest.MatchComponents(res.Files, ws.Components); err != nil {
-			return nil, err
-		}
-		known = res.Blob
-	} else if paths, known, err = findComponents(repo.GitDir(), fsys, ws.Components); err != nil {
-		return nil, err
-	}
-	comps, err := parseManifests(repo.GitDir(), fsys, paths, known)
+	comps, err := discover(repo, fsys, ws, res)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +103,24 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	p.Components = selectComponents(g, reasons, opts.Components)
 	return p, nil
+}
+
+// discover finds and parses the component files of fsys: among the
+// working tree's files that res lists when res is of the working tree,
+// else by searching fsys.
+func discover(repo *detect.Repo, fsys fs.FS, ws *manifest.Workspace, res *detect.Result) ([]*manifest.Component, error) {
+	var paths []string
+	var known func(string) (plumbing.Hash, bool)
+	var err error
+	if res != nil && res.Worktree {
+		if paths, err = manifest.MatchComponents(res.Files, ws.Components); err != nil {
+			return nil, err
+		}
+		known = res.Blob
+	} else if paths, known, err = findComponents(repo.GitDir(), fsys, ws.Components); err != nil {
+		return nil, err
+	}
+	return parseManifests(repo.GitDir(), fsys, paths, known)
 }
 
 // statFS is the working tree with a Stat that follows symbolic links

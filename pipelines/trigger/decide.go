@@ -50,7 +50,8 @@ type Decision struct {
 //     the pull request's base commit and its head (the pull request's own
 //     changes, not those merged to the base branch since it forked);
 //   - push to a branch: build and test what changed since the pushed-before
-//     commit; on baseBranch also publish and deploy;
+//     commit (a force push: as for a new branch); on baseBranch also publish
+//     and deploy;
 //   - manual run: like a push to its branch, with detection's default base;
 //   - tag: release;
 //   - a deletion or a closed pull request: nothing;
@@ -72,6 +73,13 @@ func Decide(t Trigger, baseBranch string) Decision {
 	case t.Event == EventManual:
 		d.Base = ""
 		d.Reason = fmt.Sprintf("manual run on %s: build and test changes", refName(t))
+	case t.Event == EventPush && t.Forced:
+		// Detection compares from the merge-base of base and head, which
+		// for a rewritten branch would miss what the dropped commits
+		// changed: compare as for a new branch instead (on the base branch
+		// that selects everything).
+		d.Base = detect.ZeroID
+		d.Reason = fmt.Sprintf("force push to %s: the commit before is no longer in its history; build and test changes as for a new branch", t.Branch)
 	case t.BaseSHA == "" || t.BaseSHA == detect.ZeroID:
 		d.Reason = fmt.Sprintf("push to new branch %s: build and test changes against the default base", t.Branch)
 	default:

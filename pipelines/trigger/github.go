@@ -59,7 +59,7 @@ func FromGitHub(eventName string, payload []byte, sha string) (Trigger, error) {
 }
 
 func fromPush(e *github.PushEvent) Trigger {
-	t := Trigger{Event: EventPush, BaseSHA: e.GetBefore(), HeadSHA: e.GetAfter(), Deleted: e.GetDeleted() || e.GetAfter() == detect.ZeroID}
+	t := Trigger{Event: EventPush, BaseSHA: e.GetBefore(), HeadSHA: e.GetAfter(), Forced: e.GetForced(), Deleted: e.GetDeleted() || e.GetAfter() == detect.ZeroID}
 	setRef(&t, e.GetRef())
 	return t
 }

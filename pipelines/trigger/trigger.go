@@ -40,6 +40,9 @@ type Trigger struct {
 	// Fork is true for a pull request whose head lives in another
 	// repository: it gets no secrets and never publishes.
 	Fork bool `json:"fork,omitempty"`
+	// Forced is true for a push that rewrote the branch: the commit it
+	// had before is no longer in its history.
+	Forced bool `json:"forced,omitempty"`
 	// Deleted is true when a branch or tag was deleted, or a pull request
 	// closed: there is nothing to build.
 	Deleted bool `json:"deleted,omitempty"`

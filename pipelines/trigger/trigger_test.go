@@ -93,6 +93,12 @@ func TestFromGitHubAndDecide(t *testing.T) {
 			decided: Decision{Action: ActionBuild, Base: prBase, Head: pushHead, Publish: true, Deploy: true, Secrets: true},
 		},
 		{
+			name: "force push to a branch", event: "push", file: "push-new-branch.json", base: "main",
+			edits:   map[string]any{"ref": "refs/heads/dev", "before": prBase, "created": false, "forced": true},
+			want:    Trigger{Event: EventPush, BaseSHA: prBase, HeadSHA: pushHead, Branch: "dev", Forced: true, Repo: helloWorld},
+			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: pushHead, Secrets: true},
+		},
+		{
 			name: "tag deleted", event: "push", file: "push-tag-deleted.json", base: "master",
 			want:    Trigger{Event: EventTag, HeadSHA: detect.ZeroID, Tag: "simple-tag", Deleted: true, Repo: helloWorld},
 			decided: Decision{Action: ActionNone},
