@@ -441,7 +441,7 @@ func renderComponent(name string, pr *project, schema string) []byte {
 		}
 	}
 	if pr.kind == manifest.KindCustom {
-		b.WriteString("build:\n  commands:\n    - echo 'set build.commands in component.yaml: monopipe does not call Dagger modules yet' >&2; exit 1\n")
+		fmt.Fprintf(&b, "build:\n  commands:\n    - %q\n", "echo 'set build.commands in component.yaml: monopipe does not call Dagger modules yet' >&2; exit 1")
 	}
 	return b.Bytes()
 }
