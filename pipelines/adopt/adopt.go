@@ -216,7 +216,9 @@ func Propose(in Input) (*Proposal, error) {
 	// Dockerfiles copy from.
 	deps, err := infer.Find(in.FS, files, comps)
 	if err != nil {
-		return nil, err
+		// Two projects with one package name, say: the names cannot
+		// tell which is meant. Paths and images still can.
+		note("no dependencies inferred from imports and package names: %v", err)
 	}
 	for _, d := range deps {
 		if pr := byName[d.From]; pr != nil && d.To != "" {

@@ -149,3 +149,104 @@ func TestFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipsNestedAndIgnored: a nested repository (untracked, and
+// committed as a gitlink) and a git-ignored folder hold no component.
+func TestSkipsNestedAndIgnored(t *testing.T) {
+	r := fixtureRepo(t, "", map[string]string{
+		".gitignore": "out/\n",
+		"out/go.mod": "module example.com/out\n",
+		"app/go.mod": "module example.com/app\n",
+	})
+	for _, d := range []string{"nested", "linked"} {
+		n := gittest.New(t)
+		n.Commit("nested", map[string]string{"go.mod": "module example.com/" + d + "\n"})
+		if err := os.CopyFS(filepath.Join(r.Dir, d), os.DirFS(n.Dir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Git("add", "linked") // a gitlink, as a submodule's
+	r.Git("commit", "-qm", "gitlink")
+	p := propose(t, r.Dir)
+	if got, want := summary(p), []string{"app app go []"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestRerun: after --write, init proposes only what is new, and the
+// written components count for dependsOn; a component.yaml that the
+// components globs do not search is proposed over (needs --force).
+func TestRerun(t *testing.T) {
+	r := fixtureRepo(t, "go", nil)
+	p := propose(t, r.Dir)
+	files := map[string]string{}
+	for _, f := range p.Files {
+		files[f.Path] = string(f.New)
+	}
+	r.Commit("adopt", files)
+	if p := propose(t, r.Dir); len(p.Files) != 0 {
+		t.Fatalf("rerun proposes %d files: %q", len(p.Files), summary(p))
+	}
+	r.Commit("new module", map[string]string{
+		"web/go.mod":  "module example.com/web\n\nrequire example.com/api v0.0.0\n\nreplace example.com/api => ../api\n",
+		"web/main.go": "package main\n\nfunc main() {}\n",
+	})
+	p = propose(t, r.Dir)
+	if got, want := summary(p), []string{"web web go [api]"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if len(p.Files) != 1 || p.Files[0].Path != "web/component.yaml" {
+		t.Errorf("files: %+v", p.Files)
+	}
+
+	// Narrow the globs: api's component.yaml is no longer searched.
+	r.Commit("narrow", map[string]string{"monopipe.yaml": "components: [lib, tool, web]\n"})
+	p = propose(t, r.Dir)
+	var exists []string
+	for _, f := range p.Files {
+		if f.Exists {
+			exists = append(exists, f.Path)
+		}
+	}
+	if want := []string{"api/component.yaml"}; !slices.Equal(exists, want) {
+		t.Errorf("existing files proposed over: %q, want %q", exists, want)
+	}
+	if all := strings.Join(p.Notes, "\n"); !strings.Contains(all, "monopipe.yaml: components globs do not search api") {
+		t.Errorf("no note on the globs:\n%s", all)
+	}
+}
+
+// TestNames: names come from the folder, else the package, else the
+// path; they are made valid and unique.
+func TestNames(t *testing.T) {
+	r := fixtureRepo(t, "", map[string]string{
+		"go.mod":               "module example.com/My_Repo/v3\n",
+		"a/API/package.json":   `{"name": "@acme/api"}`,
+		"b/API/package.json":   `{"name": "@acme/api-b"}`,
+		"c/API/Dockerfile":     "FROM scratch\n",
+		"d/-x-/pyproject.toml": "[project]\nname = \"Weird.Name\"\n",
+	})
+	p := propose(t, r.Dir)
+	want := []string{". my_repo go []", "a/API api node []", "b/API api-b node []", "c/API c-api docker []", "d/-x- x- python []"}
+	if got := summary(p); !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// TestDuplicatePackageNames: two projects with one npm name (copies,
+// say) are both proposed; the names cannot tell which one a dependency
+// means, and a note says so.
+func TestDuplicatePackageNames(t *testing.T) {
+	r := fixtureRepo(t, "", map[string]string{
+		"a/package.json": `{"name": "dup"}`,
+		"b/package.json": `{"name": "dup"}`,
+		"c/package.json": `{"name": "c", "dependencies": {"dup": "*", "x": "file:../b"}}`,
+	})
+	p := propose(t, r.Dir)
+	if got, want := summary(p), []string{"a a node []", "b b node []", "c c node [b]"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if all := strings.Join(p.Notes, "\n"); !strings.Contains(all, "npm package dup is also component") {
+		t.Errorf("no note on the duplicate:\n%s", all)
+	}
+}
