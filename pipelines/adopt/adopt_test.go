@@ -250,3 +250,86 @@ func TestDuplicatePackageNames(t *testing.T) {
 		t.Errorf("no note on the duplicate:\n%s", all)
 	}
 }
+
+// TestExampleMonorepo runs init on a copy of the example monorepo
+// (components/) with its component.yaml files removed and compares the
+// proposal with the hand-written manifests. What init cannot know (build
+// settings, a project with no package manifest) is the expected
+// difference.
+func TestExampleMonorepo(t *testing.T) {
+	src := filepath.Join("..", "..", "components")
+	r := gittest.New(t)
+	if err := os.CopyFS(filepath.Join(r.Dir, "components"), os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	hand := map[string]*manifest.Component{}
+	matches, _ := filepath.Glob(filepath.Join(r.Dir, "components", "*", manifest.ComponentFile))
+	for _, m := range matches {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(r.Dir, m)
+		c, err := manifest.ParseComponent(filepath.ToSlash(rel), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hand[c.Dir] = c
+		os.Remove(m)
+	}
+	if len(hand) == 0 {
+		t.Fatal("no hand-written manifests found")
+	}
+	r.Commit("example", nil)
+	p := propose(t, r.Dir)
+	got := map[string]*manifest.Component{}
+	for _, c := range p.Components {
+		got[c.Dir] = c
+	}
+	var diffs []string
+	for _, dir := range sortedDirs(hand, got) {
+		h, g := hand[dir], got[dir]
+		switch {
+		case g == nil:
+			diffs = append(diffs, dir+": not proposed (hand-written: kind "+string(h.Kind)+")")
+		case h == nil:
+			diffs = append(diffs, dir+": proposed, not hand-written")
+		case h.Name != g.Name || h.Kind != g.Kind || !slices.Equal(h.DependsOn, g.DependsOn):
+			diffs = append(diffs, dir+": hand-written "+describe(h)+", proposed "+describe(g))
+		}
+	}
+	for _, d := range diffs {
+		t.Log(d)
+	}
+	want := []string{"components/semver-bump: not proposed (hand-written: kind custom)"}
+	if !slices.Equal(diffs, want) {
+		t.Errorf("differences from the hand-written manifests:\n got %q\nwant %q", diffs, want)
+	}
+	var ws string
+	for _, f := range p.Files {
+		if f.Path == manifest.WorkspaceFile {
+			ws = string(f.New)
+		}
+	}
+	if !strings.Contains(ws, `components: ["components/*"]`+"\n") {
+		t.Errorf("proposed monopipe.yaml:\n%s", ws)
+	}
+}
+
+func describe(c *manifest.Component) string {
+	return c.Name + " " + string(c.Kind) + " [" + strings.Join(c.DependsOn, " ") + "]"
+}
+
+func sortedDirs(a, b map[string]*manifest.Component) []string {
+	var dirs []string
+	for d := range a {
+		dirs = append(dirs, d)
+	}
+	for d := range b {
+		if a[d] == nil {
+			dirs = append(dirs, d)
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
+}
