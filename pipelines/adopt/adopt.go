@@ -12,9 +12,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/infer"
@@ -158,10 +162,14 @@ func Propose(in Input) (*Proposal, error) {
 			continue
 		}
 		pr := &project{dir: d}
-		switch {
-		case m["dagger.json"] && d == ".":
+		if m["dagger.json"] && d == "." {
+			// The repository's own module (its CI, likely): the root is a
+			// project only through its other files.
 			note("dagger.json at the root: the repository's own Dagger module (its CI, likely), not a component")
-			continue
+			m = maps.Clone(m)
+			delete(m, "dagger.json")
+		}
+		switch {
 		case m["dagger.json"]:
 			pr.kind, pr.why = manifest.KindCustom, "a Dagger module (dagger.json); kind custom until monopipe can call a component's module: set build.commands"
 		case m["Dockerfile"]:
@@ -263,9 +271,11 @@ func Propose(in Input) (*Proposal, error) {
 		return nil, fmt.Errorf("proposed graph does not check (a bug): %w", err)
 	}
 
-	if f, n := workspaceFile(in.FS, ws, final, p.Components, wsSchema); f != nil {
+	f, n := workspaceFile(in.FS, ws, final, p.Components, wsSchema)
+	if f != nil {
 		p.Files = append(p.Files, *f)
-	} else if n != "" {
+	}
+	if n != "" {
 		note("%s", n)
 	}
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
@@ -452,8 +462,9 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // workspaceFile proposes monopipe.yaml: a new one when there is none,
 // with components globs when every component sits one level below a few
-// folders; nil with a note when an existing one's globs miss a proposed
-// component (say which globs to add).
+// folders; when an existing one's globs miss proposed components, the
+// same file with their folders added to components (written only with
+// --force), or a note when that cannot be done.
 func workspaceFile(fsys fs.FS, ws *manifest.Workspace, all, proposed []*manifest.Component, schema string) (*File, string) {
 	if ws.Path != "" {
 		var missing []string
@@ -464,6 +475,14 @@ func workspaceFile(fsys fs.FS, ws *manifest.Workspace, all, proposed []*manifest
 		}
 		if len(missing) == 0 {
 			return nil, ""
+		}
+		old, err := manifest.ReadFile(fsys, ws.Path)
+		if err == nil && !slices.Contains(missing, ".") {
+			if data, err := addGlobs(old, missing); err == nil {
+				if _, err := manifest.ParseWorkspace(ws.Path, data); err == nil {
+					return &File{Path: ws.Path, Old: old, Exists: true, New: data}, fmt.Sprintf("%s: components globs do not search %s: proposed with them added (written with --force)", ws.Path, strings.Join(missing, ", "))
+				}
+			}
 		}
 		return nil, fmt.Sprintf("%s: components globs do not search %s: add them (or globs for them) or the proposed manifests there are not read", ws.Path, strings.Join(missing, ", "))
 	}
@@ -561,4 +580,34 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// addGlobs is monopipe.yaml data with globs appended to its components
+// list, comments and the other keys kept.
+func addGlobs(data []byte, globs []string) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a mapping")
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != "components" || m.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		seq := m.Content[i+1]
+		for _, g := range globs {
+			seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: g, Style: yaml.DoubleQuotedStyle})
+		}
+		var b bytes.Buffer
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+		if err := enc.Encode(&doc); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), enc.Close()
+	}
+	return nil, fmt.Errorf("no components list")
 }

@@ -208,11 +208,16 @@ func TestRerun(t *testing.T) {
 			exists = append(exists, f.Path)
 		}
 	}
-	if want := []string{"api/component.yaml"}; !slices.Equal(exists, want) {
+	if want := []string{"api/component.yaml", "monopipe.yaml"}; !slices.Equal(exists, want) {
 		t.Errorf("existing files proposed over: %q, want %q", exists, want)
 	}
-	if all := strings.Join(p.Notes, "\n"); !strings.Contains(all, "monopipe.yaml: components globs do not search api") {
+	if all := strings.Join(p.Notes, "\n"); !strings.Contains(all, "monopipe.yaml: components globs do not search api: proposed with them added") {
 		t.Errorf("no note on the globs:\n%s", all)
+	}
+	for _, f := range p.Files {
+		if f.Path == "monopipe.yaml" && string(f.New) != "components: [lib, tool, web, \"api\"]\n" {
+			t.Errorf("monopipe.yaml proposed as %q", f.New)
+		}
 	}
 }
 
