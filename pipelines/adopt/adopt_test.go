@@ -338,3 +338,19 @@ func sortedDirs(a, b map[string]*manifest.Component) []string {
 	slices.Sort(dirs)
 	return dirs
 }
+
+// TestRootDaggerModule: a dagger.json at the root is the repository's
+// own module, not a component, and does not hide the root's Go module;
+// the module's source folder is no project of its own.
+func TestRootDaggerModule(t *testing.T) {
+	r := fixtureRepo(t, "", map[string]string{
+		"dagger.json": `{"name": "ci", "sdk": {"source": "go"}, "source": "ci"}`,
+		"go.mod":      "module example.com/product\n",
+		"ci/go.mod":   "module dagger/ci\n",
+		"ci/main.go":  "package main\n",
+	})
+	p := propose(t, r.Dir)
+	if got, want := summary(p), []string{". product go []"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
