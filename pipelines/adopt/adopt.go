@@ -201,6 +201,7 @@ func Propose(in Input) (*Proposal, error) {
 		}
 		projects = append(projects, pr)
 	}
+	projects = dropNestedDockerfiles(projects, existing, note)
 	if len(projects) == 0 {
 		return p, nil
 	}
@@ -231,6 +232,8 @@ func Propose(in Input) (*Proposal, error) {
 	for _, d := range deps {
 		if pr := byName[d.From]; pr != nil && d.To != "" {
 			pr.add(d.To, fmt.Sprintf("%s:%d: %s", d.File, d.Line, strings.TrimPrefix(d.String(), d.From+" ")))
+		} else if pr == nil && byName[d.To] != nil {
+			note("%s:%d: existing component %s uses proposed %s: add it to %s's dependsOn by hand", d.File, d.Line, d.From, d.To, d.From)
 		}
 	}
 	owners := ownership.New(manifest.DefaultWorkspace(), comps)
@@ -610,4 +613,40 @@ func addGlobs(data []byte, globs []string) ([]byte, error) {
 		return b.Bytes(), enc.Close()
 	}
 	return nil, fmt.Errorf("no components list")
+}
+
+// dropNestedDockerfiles leaves out a folder whose only project file is a
+// Dockerfile when it lies inside another project's folder (not the
+// root's): such a Dockerfile (build/Dockerfile, say) most likely builds
+// that project, and a component of its own would take its folder's
+// changes away from that project.
+func dropNestedDockerfiles(projects []*project, existing map[string]*manifest.Component, note func(string, ...any)) []*project {
+	dirs := map[string]bool{}
+	for d := range existing {
+		dirs[d] = true
+	}
+	for _, pr := range projects {
+		dirs[pr.dir] = true
+	}
+	var out []*project
+	for _, pr := range projects {
+		only := pr.kind == manifest.KindDocker
+		for _, m := range pr.markers {
+			if m != "Dockerfile" && m != manifest.ComponentFile {
+				only = false
+			}
+		}
+		parent := ""
+		for d := path.Dir(pr.dir); only && d != "." && parent == ""; d = path.Dir(d) {
+			if dirs[d] {
+				parent = d
+			}
+		}
+		if parent != "" {
+			note("%s: inside the project in %s, which it most likely builds: not a component of its own (a component there would take %s's changes away from %s)", path.Join(pr.dir, "Dockerfile"), parent, pr.dir, parent)
+			continue
+		}
+		out = append(out, pr)
+	}
+	return out
 }

@@ -64,11 +64,12 @@ func TestFixtures(t *testing.T) {
 		{
 			fixture: "go",
 			extra: map[string]string{
-				".gitignore":         "build/\n",
-				"build/gen/go.mod":   "module example.com/gen\n",
-				"testdata/x/go.mod":  "module example.com/fixture\n",
-				".hidden/y/go.mod":   "module example.com/hidden\n",
-				"api/Dockerfile.txt": "not a Dockerfile\n",
+				".gitignore":            "build/\n",
+				"build/gen/go.mod":      "module example.com/gen\n",
+				"testdata/x/go.mod":     "module example.com/fixture\n",
+				".hidden/y/go.mod":      "module example.com/hidden\n",
+				"api/Dockerfile.txt":    "not a Dockerfile\n",
+				"api/docker/Dockerfile": "FROM scratch\n", // api's, most likely
 			},
 			want: []string{
 				"api api go [lib]",   // imports example.com/lib (module example.com/lib/v2)
@@ -76,7 +77,7 @@ func TestFixtures(t *testing.T) {
 				"tool tool go [lib]", // replace example.com/lib => ../lib, no import
 			},
 			workspace: `components: ["*"]`,
-			notes:     []string{"go.work: a go.work workspace"},
+			notes:     []string{"go.work: a go.work workspace", "api/docker/Dockerfile: inside the project in api"},
 		},
 		{
 			fixture: "node",
@@ -188,12 +189,17 @@ func TestRerun(t *testing.T) {
 		t.Fatalf("rerun proposes %d files: %q", len(p.Files), summary(p))
 	}
 	r.Commit("new module", map[string]string{
-		"web/go.mod":  "module example.com/web\n\nrequire example.com/api v0.0.0\n\nreplace example.com/api => ../api\n",
-		"web/main.go": "package main\n\nfunc main() {}\n",
+		"web/go.mod":     "module example.com/web\n\nrequire example.com/api v0.0.0\n\nreplace example.com/api => ../api\n",
+		"web/main.go":    "package main\n\nfunc main() {}\n",
+		"web/lib/lib.go": "package lib\n",
+		"api/web.go":     "package main\n\nimport _ \"example.com/web/lib\"\n",
 	})
 	p = propose(t, r.Dir)
 	if got, want := summary(p), []string{"web web go [api]"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	if all := strings.Join(p.Notes, "\n"); !strings.Contains(all, "api/web.go:3: existing component api uses proposed web: add it to api's dependsOn by hand") {
+		t.Errorf("no note on api's use of web:\n%s", all)
 	}
 	if len(p.Files) != 1 || p.Files[0].Path != "web/component.yaml" {
 		t.Errorf("files: %+v", p.Files)
