@@ -138,6 +138,27 @@ func TestFixtures(t *testing.T) {
 			if ws != tt.workspace {
 				t.Errorf("monopipe.yaml components: got %q, want %q", ws, tt.workspace)
 			}
+			// Written, the proposal is what plan reads: every manifest
+			// found, parsed and the graph checked.
+			written := map[string]string{}
+			for _, f := range p.Files {
+				written[f.Path] = string(f.New)
+			}
+			r.Write(written)
+			m, err := plan.Open(context.Background(), plan.Options{Dir: r.Dir})
+			if err != nil {
+				t.Fatalf("the written proposal does not open: %v", err)
+			}
+			defer m.Close()
+			var dirs []string
+			for _, c := range m.Components {
+				if !strings.HasPrefix(c.Path, "legacy/") {
+					dirs = append(dirs, c.Dir+" "+c.Name+" "+string(c.Kind)+" ["+strings.Join(c.DependsOn, " ")+"]")
+				}
+			}
+			if !slices.Equal(dirs, tt.want) {
+				t.Errorf("plan reads the written proposal as %q, want %q", dirs, tt.want)
+			}
 			all := strings.Join(p.Notes, "\n")
 			for _, n := range tt.notes {
 				i := strings.Index(all, n)
