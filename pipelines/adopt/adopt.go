@@ -88,6 +88,7 @@ type project struct {
 	pkg     string   // package name, for the component name
 	markers []string // marker files in dir
 	exists  []byte   // content of a component.yaml not discovered (nil when none)
+	oldName string   // the name that component.yaml gives, when it parses
 	deps    []edge
 }
 
@@ -197,6 +198,9 @@ func Propose(in Input) (*Proposal, error) {
 				return nil, err
 			}
 			pr.exists = data
+			if c, err := manifest.ParseComponent(path.Join(d, manifest.ComponentFile), data); err == nil {
+				pr.oldName = c.Name
+			}
 			note("%s exists but monopipe.yaml's components globs do not search %s: proposed anew (written with --force)", path.Join(d, manifest.ComponentFile), d)
 		}
 		projects = append(projects, pr)
@@ -331,10 +335,11 @@ func breakCycles(proposed []*manifest.Component, byName map[string]*project) []s
 	return notes
 }
 
-// pickName is the folder's name, else the package's, else the folder's
-// path joined with '-', made valid and unique against taken.
+// pickName is the name an undiscovered component.yaml there gives, else
+// the folder's, else the package's, else the folder's path joined with
+// '-', made valid and unique against taken.
 func pickName(pr *project, rootName string, taken map[string]bool) string {
-	var cands []string
+	cands := []string{pr.oldName}
 	if pr.dir == "." {
 		cands = append(cands, pr.pkg, rootName, "root")
 	} else {
