@@ -21,7 +21,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"golang.org/x/sys/unix"
 )
 
 // Worktree is the head name that means "HEAD plus the working tree".
@@ -101,20 +100,56 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	return TreeFS(t), nil
 }
 
-// workFS is os.DirFS with a ReadFile that makes four system calls for a
-// small file rather than nine (os.ReadFile registers every file with the
-// poller and stats it): it reads the manifests of thousands of components.
+// workFS is os.DirFS that never blocks and never reads what is not a
+// regular file: Open refuses a named pipe, a device or a socket (os.DirFS
+// would wait forever for a pipe's writer, or read a device without end),
+// and ReadFile reads a regular file in four system calls rather than nine
+// (it reads the manifests of thousands of components), as many bytes as
+// the file had when opened. Stat and ReadDir are os.DirFS's: they do not
+// open files.
 type workFS struct {
 	fs.FS
 	root string
 }
 
+// path is the file system path of name, or an error for a name that is
+// not valid (or names a device, on Windows).
+func (w workFS) path(op, name string) (string, error) {
+	local, err := filepath.Localize(name)
+	if err != nil || !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	return filepath.Join(w.root, local), nil
+}
+
+// Open opens the named file or folder.
+func (w workFS) Open(name string) (fs.File, error) {
+	p, err := w.path("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f, fi, err := openNoBlock(p)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(posixMode(fi.Mode()) | typeBits(fi.Mode()))}
+	}
+	return f, nil
+}
+
 // ReadFile reads the named file.
 func (w workFS) ReadFile(name string) ([]byte, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	p, err := w.path("read", name)
+	if err != nil {
+		return nil, err
 	}
-	data, err := readFileAt(unix.AT_FDCWD, filepath.Join(w.root, filepath.FromSlash(name)))
+	data, err := readFileAt(cwd, p)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
