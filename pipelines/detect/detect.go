@@ -87,7 +87,7 @@ func (r *Repo) Git() *git.Repository { return r.git }
 // head is empty, else the tree of commit head.
 func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if head == "" {
-		return workFS{FS: os.DirFS(r.root), root: r.root}, nil
+		return workFS{root: r.root}, nil
 	}
 	c, err := r.commit("--head", head)
 	if err != nil {
@@ -108,7 +108,6 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 // the file had when opened. Stat and ReadDir are os.DirFS's: they do not
 // open files.
 type workFS struct {
-	fs.FS
 	root string
 }
 
@@ -130,17 +129,50 @@ func (w workFS) Open(name string) (fs.File, error) {
 	}
 	f, fi, err := openNoBlock(p)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
 	}
 	if !fi.IsDir() && !fi.Mode().IsRegular() {
 		f.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(posixMode(fi.Mode()) | typeBits(fi.Mode()))}
 	}
 	return f, nil
+}
+
+// Stat describes the named file (following symbolic links) without
+// opening it.
+func (w workFS) Stat(name string) (fs.FileInfo, error) {
+	p, err := w.path("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: unwrapPath(err)}
+	}
+	return fi, nil
+}
+
+// ReadDir lists the named folder, sorted by name.
+func (w workFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	p, err := w.path("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPath(err)}
+	}
+	return ents, nil
+}
+
+// unwrapPath is the error inside a *fs.PathError, so that it can be named
+// by the path the caller gave.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // ReadFile reads the named file.

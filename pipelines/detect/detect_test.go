@@ -245,9 +245,19 @@ func sameSizeEditKeepingMtime(t *testing.T, r *gittest.Repo, file, content strin
 	if len(content) != int(fi.Size()) {
 		t.Fatalf("content of %d bytes for a file of %d", len(content), fi.Size())
 	}
-	// Wait for the clock's next second, so that the ctime's seconds
-	// differ from the recorded ones (git compares whole seconds).
-	for start := time.Now().Unix(); time.Now().Unix() == start; {
+	// Wait for the file system clock's next second, so that the ctime's
+	// seconds differ from the recorded ones (git compares whole seconds).
+	// The file system's clock lags time.Now a little: ask it.
+	probe := filepath.Join(r.Dir, ".git", "clock-probe")
+	fsNow := func() int64 {
+		writeInPlace(t, probe, "")
+		fi, err := os.Stat(probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime().Unix()
+	}
+	for start := fsNow(); fsNow() == start; {
 		time.Sleep(10 * time.Millisecond)
 	}
 	writeInPlace(t, full, content)
@@ -692,5 +702,22 @@ func TestChangesCancelled(t *testing.T) {
 	cancel()
 	if _, err := repo.Changes(ctx, Range{Head: "HEAD", BaseBranch: "main"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestWorkFS checks the working tree's file system against fs.FS's rules.
+func TestWorkFS(t *testing.T) {
+	r := newBase(t)
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	fsys, err := repo.HeadFS("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fstest.TestFS(fsys, "a/x.go", "spaces in/name s.txt"); err != nil {
+		t.Fatal(err)
 	}
 }
