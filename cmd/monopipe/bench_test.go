@@ -1,13 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/monopipe/monopipe/internal/genrepo"
+	"github.com/monopipe/monopipe/pipelines/manifest"
 )
 
 // The benchmarks run the real binary on a generated monorepo of 2,000
@@ -15,6 +21,10 @@ import (
 // whole process with a warm file cache:
 //
 //	go test ./cmd/monopipe -run '^$' -bench . -count 10 | benchstat -
+//
+// BenchmarkTurboLsAffected times turbo ls --affected over the same commits
+// when turbo is on PATH, for the issue's ratio (plan --head HEAD at most
+// 0.10 of it: compare BenchmarkPlanCommitsTurboCopy with it).
 //
 // The repository is generated once (about 30 s) into the user cache folder,
 // or into $MONOPIPE_BENCH_REPO, and reused.
@@ -57,18 +67,162 @@ func setup(b *testing.B) (bin, repo string) {
 
 func runPlan(b *testing.B, args ...string) {
 	bin, repo := setup(b)
-	args = append([]string{"plan", "--format", "json"}, args...)
+	runIn(b, repo, nil, bin, append([]string{"plan", "--format", "json"}, args...)...)
+}
+
+// runIn times a command run in dir, with env added to the environment.
+func runIn(b *testing.B, dir string, env []string, name string, args ...string) {
 	run := func() {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = repo
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("%v: %s", err, out)
+			b.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 		}
 	}
 	run() // warm the file cache
 	for b.Loop() {
 		run()
 	}
+}
+
+// turboVersion is the turbo the comparison was made with:
+// npm i -g turbo@2.11.11.
+const turboVersion = "2.11.11"
+
+var turboCopy struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// setupTurbo returns a clone of the generated repository with one more
+// commit that makes it an npm workspace turbo understands: a root
+// package.json and turbo.json, and a package.json per component whose
+// dependencies are its dependsOn. HEAD~1 of the clone is HEAD of the
+// generated repository, so comparing HEAD~101 with HEAD~1 there is the
+// issue's HEAD~100..HEAD. It skips when turbo is not on PATH.
+func setupTurbo(b *testing.B) string {
+	b.Helper()
+	if _, err := exec.LookPath("turbo"); err != nil {
+		b.Skipf("turbo is not on PATH: install it (npm i -g turbo@%s) to compare with turbo ls --affected", turboVersion)
+	}
+	_, repo := setup(b)
+	turboCopy.once.Do(func() {
+		dir := repo + "-turbo"
+		turboCopy.dir = dir
+		rev := func(dir, r string) string {
+			out, _ := exec.Command("git", "-C", dir, "rev-parse", "--verify", "-q", r).Output()
+			return strings.TrimSpace(string(out))
+		}
+		if want := rev(repo, "HEAD"); want != "" && rev(dir, "HEAD~1") == want {
+			return // made before from this repository
+		}
+		os.RemoveAll(dir)
+		turboCopy.err = makeTurboCopy(repo, dir)
+	})
+	if turboCopy.err != nil {
+		b.Fatal(turboCopy.err)
+	}
+	return turboCopy.dir
+}
+
+func makeTurboCopy(repo, dir string) error {
+	git := func(args ...string) error {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=bench", "-c", "user.email=bench@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	if out, err := exec.Command("git", "clone", "-q", repo, dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("git clone: %v: %s", err, out)
+	}
+	write := func(p string, v any) error {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), data, 0o644)
+	}
+	if err := write("package.json", map[string]any{"name": "bench", "private": true, "workspaces": []string{"services/*"}, "packageManager": "npm@10.9.0"}); err != nil {
+		return err
+	}
+	if err := write("turbo.json", map[string]any{"tasks": map[string]any{"build": map[string]any{"dependsOn": []string{"^build"}}}}); err != nil {
+		return err
+	}
+	paths, err := manifest.FindComponents(os.DirFS(dir), []string{"services/*"})
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			return err
+		}
+		c, err := manifest.ParseComponent(p, data)
+		if err != nil {
+			return err
+		}
+		deps := map[string]string{}
+		for _, d := range c.DependsOn {
+			deps[d] = "*"
+		}
+		if err := write(path.Join(path.Dir(p), "package.json"), map[string]any{"name": c.Name, "version": "0.0.0", "dependencies": deps}); err != nil {
+			return err
+		}
+	}
+	if err := git("add", "-A"); err != nil {
+		return err
+	}
+	return git("commit", "-q", "-m", "npm workspace for turbo")
+}
+
+// BenchmarkTurboLsAffected is what the issue measures monopipe against:
+// turbo ls --affected over the same 100 commits (HEAD~101...HEAD~1 of the
+// turbo copy).
+func BenchmarkTurboLsAffected(b *testing.B) {
+	dir := setupTurbo(b)
+	env := []string{"TURBO_SCM_BASE=HEAD~101", "TURBO_SCM_HEAD=HEAD~1", "TURBO_TELEMETRY_DISABLED=1", "TURBO_NO_UPDATE_NOTIFIER=1", "DO_NOT_TRACK=1"}
+	runIn(b, dir, env, "turbo", "ls", "--affected")
+}
+
+// BenchmarkPlanVsTurbo runs plan --head and turbo ls --affected over the
+// same commits in turns, so that both meet the same load on a shared
+// machine, and reports the ratio of their times (the issue wants at most
+// 0.10).
+func BenchmarkPlanVsTurbo(b *testing.B) {
+	dir := setupTurbo(b)
+	bin, _ := setup(b)
+	env := append(os.Environ(), "TURBO_SCM_BASE=HEAD~101", "TURBO_SCM_HEAD=HEAD~1", "TURBO_TELEMETRY_DISABLED=1", "TURBO_NO_UPDATE_NOTIFIER=1", "DO_NOT_TRACK=1")
+	timed := func(name string, args ...string) time.Duration {
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env = dir, env
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v: %s", name, err, out)
+		}
+		return time.Since(start)
+	}
+	planArgs := []string{"plan", "--format", "json", "--base", "HEAD~101", "--head", "HEAD~1"}
+	timed(bin, planArgs...) // warm the file cache and monopipe's caches
+	timed("turbo", "ls", "--affected")
+	var plan, turbo time.Duration
+	for b.Loop() {
+		plan += timed(bin, planArgs...)
+		turbo += timed("turbo", "ls", "--affected")
+	}
+	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
+	b.ReportMetric(float64(turbo.Nanoseconds())/float64(b.N), "turbo-ns/op")
+	b.ReportMetric(plan.Seconds()/turbo.Seconds(), "plan/turbo")
+}
+
+// BenchmarkPlanCommitsTurboCopy is BenchmarkPlanCommits in turbo's copy,
+// over the same commits as BenchmarkTurboLsAffected.
+func BenchmarkPlanCommitsTurboCopy(b *testing.B) {
+	dir := setupTurbo(b)
+	bin, _ := setup(b)
+	runIn(b, dir, nil, bin, "plan", "--format", "json", "--base", "HEAD~101", "--head", "HEAD~1")
 }
 
 // BenchmarkPlan is the issue's figure: the default head (working tree

@@ -1,6 +1,8 @@
 // Command monopipe plans monorepo builds on the host, without an engine:
 //
 //	monopipe plan [--base REV] [--head REV] [--all] [--component NAME]... [--format text|json|github-matrix]
+//	monopipe check [--head REV] [--strict]
+//	monopipe graph [--format mermaid|dot] [--changed] [--base REV] [--head REV] [--all] [--component NAME]...
 package main
 
 import (
@@ -21,6 +23,9 @@ const usage = `usage: monopipe plan [flags]
 
 Lists the components affected between two revisions, dependencies first.
 
+other commands: monopipe check (validate the manifests), monopipe graph
+(draw the component graph); monopipe COMMAND -h for their flags.
+
 flags:
 `
 
@@ -34,6 +39,14 @@ func main() {
 
 // run is the whole command; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return runCheck(ctx, args[1:], stdout, stderr)
+		case "graph":
+			return runGraph(ctx, args[1:], stdout, stderr)
+		}
+	}
 	f := planFlags(stderr)
 	if len(args) == 0 || args[0] != "plan" {
 		f.fs.Usage()
@@ -82,7 +95,7 @@ func planFlags(stderr io.Writer) *flags {
 		f.fs.PrintDefaults()
 	}
 	f.fs.StringVar(&f.opts.Dir, "dir", ".", "a folder inside the repository")
-	f.fs.StringVar(&f.opts.Base, "base", "", "base revision (default: first parent of HEAD on the base branch, else the merge-base with it)")
+	f.fs.StringVar(&f.opts.Base, "base", "", "base revision, compared through its merge-base with head (default: first parent of HEAD on the base branch, else the merge-base with it)")
 	f.fs.StringVar(&f.opts.Head, "head", "", "head revision, commits only (default: HEAD plus uncommitted and untracked files)")
 	f.fs.BoolVar(&f.opts.All, "all", false, "select every component")
 	f.fs.Func("component", "narrow the selection to this component (repeatable)", func(s string) error {

@@ -29,7 +29,6 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +36,9 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/pathglob"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
@@ -77,6 +78,11 @@ type Builder struct {
 
 	mu    sync.Mutex
 	memo  map[string]*memo
+	graph struct {
+		once sync.Once
+		g    *graph.Graph
+		err  error
+	}
 	goMod struct {
 		once sync.Once
 		dirs map[string]bool
@@ -202,36 +208,20 @@ type inputs struct {
 }
 
 // closure lists every component name depends on, directly or not, sorted.
+// The dependency graph, and with it the check for unknown dependencies and
+// cycles, is graph's: built once, on first use.
 func (b *Builder) closure(name string) ([]string, error) {
-	seen := map[string]bool{}
-	var visit func(n string, stack []string) error
-	visit = func(n string, stack []string) error {
-		for _, s := range stack {
-			if s == n {
-				return fmt.Errorf("build: dependency cycle: %s", strings.Join(append(stack, n), " -> "))
-			}
+	b.graph.once.Do(func() {
+		comps := make([]*manifest.Component, 0, len(b.comps))
+		for _, n := range slices.Sorted(maps.Keys(b.comps)) {
+			comps = append(comps, b.comps[n])
 		}
-		c, ok := b.comps[n]
-		if !ok {
-			return fmt.Errorf("build: %s depends on unknown component %q", stack[len(stack)-1], n)
-		}
-		for _, d := range c.DependsOn {
-			if err := visit(d, append(stack, n)); err != nil {
-				return err
-			}
-			seen[d] = true
-		}
-		return nil
+		b.graph.g, b.graph.err = graph.New(comps)
+	})
+	if b.graph.err != nil {
+		return nil, fmt.Errorf("build: %w", b.graph.err)
 	}
-	if err := visit(name, nil); err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(seen))
-	for d := range seen {
-		out = append(out, d)
-	}
-	sort.Strings(out)
-	return out, nil
+	return b.graph.g.Dependencies(name), nil
 }
 
 // tree returns the repository filtered to what in's containers may see:
@@ -242,7 +232,9 @@ func (b *Builder) tree(in inputs, extra ...string) *dagger.Directory {
 	for _, d := range in.depDirs {
 		include = append(include, dirGlob(d))
 	}
-	include = append(include, manifest.RepoGlobs(in.c.Dir, in.c.Inputs)...)
+	for _, g := range manifest.RepoGlobs(in.c.Dir, in.c.Inputs) {
+		include = append(include, pathglob.Expand(g)...) // Dagger's filter knows no {a,b}
+	}
 	include = append(include, extra...)
 	return b.source.Filter(dagger.DirectoryFilterOpts{Include: include, Exclude: alwaysExcluded})
 }

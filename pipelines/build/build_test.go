@@ -70,7 +70,11 @@ func TestUnstamp(t *testing.T) {
 
 func TestClosure(t *testing.T) {
 	comp := func(name string, deps ...string) *manifest.Component {
-		return &manifest.Component{Name: name, Path: "c/" + name + "/component.yaml", DependsOn: deps}
+		lines := map[string]int{}
+		for i, d := range deps {
+			lines[d] = 3 + i
+		}
+		return &manifest.Component{Name: name, Path: "c/" + name + "/component.yaml", DependsOn: deps, Lines: lines}
 	}
 	tests := []struct {
 		comps []*manifest.Component
@@ -80,8 +84,11 @@ func TestClosure(t *testing.T) {
 	}{
 		{[]*manifest.Component{comp("a"), comp("b", "a"), comp("c", "b"), comp("d", "c", "a")}, "d", "a b c", ""},
 		{[]*manifest.Component{comp("a")}, "a", "", ""},
-		{[]*manifest.Component{comp("a", "b"), comp("b", "a")}, "a", "", "dependency cycle: a -> b -> a"},
-		{[]*manifest.Component{comp("a", "zz")}, "a", "", `a depends on unknown component "zz"`},
+		{[]*manifest.Component{comp("a", "b"), comp("b", "a")}, "a", "", "build: dependency cycle: a → b → a (see c/a/component.yaml)"},
+		// A cycle the component does not take part in still fails: the
+		// whole graph is checked, once, by package graph.
+		{[]*manifest.Component{comp("a"), comp("b", "c"), comp("c", "b")}, "a", "", "build: dependency cycle: b → c → b"},
+		{[]*manifest.Component{comp("a", "zz")}, "a", "", `build: c/a/component.yaml:3: dependsOn names unknown component "zz"`},
 	}
 	for _, tt := range tests {
 		b := &Builder{comps: map[string]*manifest.Component{}}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -75,4 +76,94 @@ func (q commitQueue) allFrom(flags map[plumbing.Hash]uint8, f uint8) bool {
 		}
 	}
 	return true
+}
+
+// mergeBases returns the best common ancestors of a and b, newest first,
+// as git merge-base --all does: it walks both histories newest first,
+// painting what each side reaches, and stops once every commit left is
+// reachable from both (git's paint_down_to_common). cut is true when the
+// walk met a parent missing from the clone (a shallow boundary): the answer
+// is then only as good as the history that is there.
+func (r *Repo) mergeBases(ctx context.Context, a, b *object.Commit) (bases []*object.Commit, cut bool, err error) {
+	if a.Hash == b.Hash {
+		return []*object.Commit{a}, false, nil
+	}
+	const (
+		fromA  = 1
+		fromB  = 2
+		stale  = 4
+		result = 8
+	)
+	flags := map[plumbing.Hash]uint8{}
+	q := &commitQueue{}
+	flags[a.Hash], flags[b.Hash] = fromA, fromB
+	heap.Push(q, a)
+	heap.Push(q, b)
+	var found []*object.Commit
+	for q.Len() > 0 && q.anyWithout(flags, stale) {
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		c := heap.Pop(q).(*object.Commit)
+		f := flags[c.Hash] & (fromA | fromB | stale)
+		if f == fromA|fromB {
+			if flags[c.Hash]&result == 0 {
+				flags[c.Hash] |= result
+				found = append(found, c)
+			}
+			f |= stale
+		}
+		for _, ph := range c.ParentHashes {
+			if flags[ph]&f == f {
+				continue
+			}
+			p, err := r.git.CommitObject(ph)
+			if errors.Is(err, plumbing.ErrObjectNotFound) {
+				cut = true
+				continue
+			}
+			if err != nil {
+				return nil, false, fmt.Errorf("read commit %s: %w", ph, err)
+			}
+			flags[ph] |= f
+			heap.Push(q, p)
+		}
+	}
+	for _, c := range found {
+		if flags[c.Hash]&stale == 0 {
+			bases = append(bases, c)
+		}
+	}
+	// A result found early may be an ancestor of another (criss-cross
+	// merges): keep only those that are not.
+	if len(bases) > 1 {
+		var best []*object.Commit
+		for i, c := range bases {
+			redundant := false
+			for j, o := range bases {
+				if i == j {
+					continue
+				}
+				if mb, _, err := r.mergeBases(ctx, c, o); err == nil && len(mb) == 1 && mb[0].Hash == c.Hash {
+					redundant = true
+					break
+				}
+			}
+			if !redundant {
+				best = append(best, c)
+			}
+		}
+		bases = best
+	}
+	slices.SortStableFunc(bases, func(x, y *object.Commit) int { return y.Committer.When.Compare(x.Committer.When) })
+	return bases, cut, nil
+}
+
+func (q commitQueue) anyWithout(flags map[plumbing.Hash]uint8, f uint8) bool {
+	for _, c := range q {
+		if flags[c.Hash]&f == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -12,15 +12,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
+	"strings"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Worktree is the head name that means "HEAD plus the working tree".
@@ -28,8 +27,6 @@ const Worktree = "worktree"
 
 // ZeroID is the all-zero commit id CI systems send for "no previous commit".
 const ZeroID = "0000000000000000000000000000000000000000"
-
-var hexRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
 
 // Repo is an opened repository.
 type Repo struct {
@@ -41,30 +38,16 @@ type Repo struct {
 
 // Open opens the repository that contains dir.
 func Open(dir string) (*Repo, error) {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	r, root, st, err := openRepo(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
 	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
-	}
-	root := wt.Filesystem.Root()
-	// Reopen with pack descriptors kept open: by default go-git opens the
-	// packfile again for every object it reads.
-	if st, ok := r.Storer.(*filesystem.Storage); ok {
-		st = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
-		if r, err = git.Open(st, wt.Filesystem); err != nil {
-			return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
-		}
-		return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: st.Close}, nil
-	}
-	return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: func() error { return nil }}, nil
+	return &Repo{git: r, root: root, gitDir: gitDirOf(r, root), close: st.Close}, nil
 }
 
 // gitDirOf is the git folder of repo, whose work tree is root.
 func gitDirOf(repo *git.Repository, root string) string {
-	if st, ok := repo.Storer.(*filesystem.Storage); ok {
+	if st, ok := repo.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
 		return st.Filesystem().Root()
 	}
 	return filepath.Join(root, ".git")
@@ -87,15 +70,15 @@ func (r *Repo) Git() *git.Repository { return r.git }
 // head is empty, else the tree of commit head.
 func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if head == "" {
-		return workFS{root: r.root}, nil
+		return workFS{root: r.root, sparse: &sparseFiles{gitDir: r.gitDir, repo: r.git}}, nil
 	}
 	c, err := r.commit("--head", head)
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.Tree()
+	t, err := commitTree(c)
 	if err != nil {
-		return nil, fmt.Errorf("--head %s: read tree: %w", head, err)
+		return nil, fmt.Errorf("--head %s: %w", head, err)
 	}
 	return TreeFS(t), nil
 }
@@ -105,10 +88,12 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 // would wait forever for a pipe's writer, or read a device without end),
 // and ReadFile reads a regular file in four system calls rather than nine
 // (it reads the manifests of thousands of components), as many bytes as
-// the file had when opened. Stat and ReadDir are os.DirFS's: they do not
-// open files.
+// the file had when opened. Stat and ReadDir do not open files. A file
+// that a sparse checkout leaves out of the working tree is read from the
+// index (see sparseFiles).
 type workFS struct {
-	root string
+	root   string
+	sparse *sparseFiles
 }
 
 // path is the file system path of name, or an error for a name that is
@@ -152,8 +137,8 @@ func (w workFS) Stat(name string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-// ReadDir lists the named folder, sorted by name.
-func (w workFS) ReadDir(name string) ([]fs.DirEntry, error) {
+// diskReadDir lists the named folder on disk, sorted by name.
+func (w workFS) diskReadDir(name string) ([]fs.DirEntry, error) {
 	p, err := w.path("readdir", name)
 	if err != nil {
 		return nil, err
@@ -182,10 +167,46 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	data, err := readFileAt(cwd, p)
+	if isNotExist(err) && w.sparse != nil {
+		if data, err2 := w.sparse.readFile(name); !errors.Is(err2, fs.ErrNotExist) {
+			if err2 != nil {
+				return nil, &fs.PathError{Op: "read", Path: name, Err: err2}
+			}
+			return data, nil
+		}
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	return data, nil
+}
+
+// ReadDir lists the named folder, sorted by name, with the files and
+// folders that a sparse checkout leaves out of the working tree.
+func (w workFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	disk, err := w.diskReadDir(name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || w.sparse == nil {
+		return disk, err
+	}
+	more, serr := w.sparse.list(name)
+	if serr != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: serr}
+	}
+	if len(more) == 0 {
+		return disk, err
+	}
+	have := map[string]bool{}
+	for _, d := range disk {
+		have[d.Name()] = true
+	}
+	out := disk
+	for _, d := range more {
+		if !have[d.name] {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return out, nil
 }
 
 // Range says what to compare.
@@ -197,6 +218,11 @@ type Range struct {
 	// Marker, when found in a commit message between base and head, makes
 	// the answer "everything".
 	Marker string
+	// IgnoreSubmodules is git's --ignore-submodules for the working tree:
+	// "none", "untracked", "dirty" or "all" (see SubmodulesNone…); ""
+	// means what git's configuration says (submodule.<name>.ignore in
+	// the config or .gitmodules, then diff.ignoreSubmodules, else none).
+	IgnoreSubmodules string
 }
 
 // Result is what changed.
@@ -237,11 +263,18 @@ func (r *Result) Blob(path string) (plumbing.Hash, bool) {
 // Changes compares the two revisions. Defaults: head is HEAD plus the
 // working tree; on the base branch, base is the first parent of HEAD;
 // elsewhere it is the merge-base with the base branch (local or origin).
+// An explicit base is compared through its merge-base with head, as git
+// diff base...head does (a pull request is charged only with its own
+// changes, not with those merged to its base branch since it forked); when
+// base is an ancestor of head that is base itself.
 // A base that cannot be known (missing from the clone, the all-zero id, a
 // first commit) gives Everything with a reason; a revision name that does
 // not resolve is an error.
 func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	res := &Result{Worktree: rg.Head == ""}
+	if rg.IgnoreSubmodules != "" && !validIgnoreSubmodules(rg.IgnoreSubmodules) {
+		return nil, fmt.Errorf("ignore submodules %q: want none, untracked, dirty or all", rg.IgnoreSubmodules)
+	}
 	headRev := rg.Head
 	if headRev == "" {
 		headRev = "HEAD"
@@ -255,11 +288,11 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	// the history is read here.
 	var sc *scan
 	if res.Worktree {
-		sc = startScan(r.gitDir, r.root)
+		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules)
 		defer sc.wait() // on error returns, let the walk finish first
 	}
 
-	base, err := r.chooseBase(rg, head, res)
+	base, others, err := r.chooseBase(ctx, rg, head, res)
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +301,11 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 		id, err := r.compare(ctx, base, head, rg.Marker, res)
 		if err != nil {
 			return nil, err
+		}
+		for _, o := range others {
+			if err := r.diffCommits(ctx, o, head, &res.Paths); err != nil {
+				return nil, err
+			}
 		}
 		if id != "" {
 			res.Everything = true
@@ -284,7 +322,9 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 			return nil, err
 		}
 		res.Paths = append(append(res.Paths, staged...), wt.Changed...)
-		res.Files = wt.Present
+		if res.Files, err = sc.withSparseFiles(r.git, wt.Present); err != nil {
+			return nil, err
+		}
 		res.blob = sc.blob
 	}
 	res.Paths = sortUnique(res.Paths)
@@ -292,52 +332,52 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 }
 
 // chooseBase returns the base commit, or nil with res.Everything set when
-// the base cannot be known.
-func (r *Repo) chooseBase(rg Range, head *object.Commit, res *Result) (*object.Commit, error) {
-	unknown := func(why string) (*object.Commit, error) {
+// the base cannot be known; others are further merge-bases (criss-cross
+// merges) whose changes count too.
+func (r *Repo) chooseBase(ctx context.Context, rg Range, head *object.Commit, res *Result) (base *object.Commit, others []*object.Commit, err error) {
+	unknown := func(why string) (*object.Commit, []*object.Commit, error) {
 		res.Everything, res.Reason = true, why
-		return nil, nil
+		return nil, nil, nil
 	}
 	if rg.Base != "" {
 		res.BaseHow = "--base " + rg.Base
 		if rg.Base == ZeroID {
-			if mb, how := r.mergeBaseWithBranch(head, rg.BaseBranch); mb != nil && mb.Hash != head.Hash {
+			if mb, how, err := r.mergeBaseWithBranch(ctx, head, rg.BaseBranch); err != nil {
+				return nil, nil, err
+			} else if mb != nil && mb.Hash != head.Hash {
 				res.BaseHow = "base is the all-zero id (new branch); using the " + how
-				return mb, nil
+				return mb, nil, nil
 			}
 			return unknown("base is the all-zero id (a new branch): no previous commit to compare with")
 		}
-		if hexRE.MatchString(rg.Base) {
-			c, err := r.git.CommitObject(plumbing.NewHash(rg.Base))
-			if errors.Is(err, plumbing.ErrObjectNotFound) {
-				return unknown(fmt.Sprintf("base commit %s is not in this clone (shallow clone or force push)", rg.Base[:12]))
-			}
-			if err != nil {
-				return nil, fmt.Errorf("--base %s: %w", rg.Base, err)
-			}
-			return c, nil
-		}
 		c, err := r.commit("--base", rg.Base)
 		if err != nil {
-			if r.isShallow() && errors.Is(err, plumbing.ErrObjectNotFound) {
-				return unknown(fmt.Sprintf("base %s reaches past this shallow clone's history", rg.Base))
+			if errors.Is(err, plumbing.ErrObjectNotFound) {
+				if fullHexRE.MatchString(rg.Base) {
+					return unknown(fmt.Sprintf("base commit %s is not in this clone (shallow clone or force push)", rg.Base[:12]))
+				}
+				if r.isShallow() {
+					return unknown(fmt.Sprintf("base %s reaches past this shallow clone's history", rg.Base))
+				}
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		return c, nil
+		return r.threeDot(ctx, rg, c, head, res)
 	}
 
 	branch := r.currentBranch()
 	if branch != rg.BaseBranch {
-		mb, how := r.mergeBaseWithBranch(head, rg.BaseBranch)
+		mb, how, err := r.mergeBaseWithBranch(ctx, head, rg.BaseBranch)
 		switch {
+		case err != nil:
+			return nil, nil, err
 		case how == "":
 			return unknown(fmt.Sprintf("base branch %q not found locally or in origin", rg.BaseBranch))
 		case mb == nil:
 			return unknown(fmt.Sprintf("no common ancestor with %s (shallow clone or unrelated history)", how))
 		case mb.Hash != head.Hash || branch != "":
 			res.BaseHow = how
-			return mb, nil
+			return mb, nil, nil
 		}
 		// Detached HEAD already contained in the base branch: treat it as a
 		// commit on the base branch.
@@ -351,21 +391,53 @@ func (r *Repo) chooseBase(rg Range, head *object.Commit, res *Result) (*object.C
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
 			return unknown("the parent of HEAD is not in this clone (shallow clone)")
 		}
-		return nil, fmt.Errorf("read parent of %s: %w", head.Hash, err)
+		return nil, nil, fmt.Errorf("read parent of %s: %w", head.Hash, err)
 	}
-	return p, nil
+	return p, nil, nil
 }
 
-// commit resolves a revision name to a commit; flag names it in errors.
-func (r *Repo) commit(flag, rev string) (*object.Commit, error) {
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		if errors.Is(err, plumbing.ErrReferenceNotFound) {
-			return nil, fmt.Errorf("%s %s: no such revision", flag, rev)
-		}
-		return nil, fmt.Errorf("%s %s: %w", flag, rev, err)
+// threeDot compares from the merge-base of an explicit base and head, as
+// git diff base...head does, so that a branch is charged only with its own
+// changes, not with those made on the base branch since it forked. When
+// base is an ancestor of head that is base itself.
+func (r *Repo) threeDot(ctx context.Context, rg Range, base, head *object.Commit, res *Result) (*object.Commit, []*object.Commit, error) {
+	if base.Hash == head.Hash {
+		return base, nil, nil
 	}
-	c, err := r.git.CommitObject(*h)
+	headName := rg.Head
+	if headName == "" {
+		headName = "HEAD"
+	}
+	bases, cut, err := r.mergeBases(ctx, base, head)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(bases) == 0 {
+		res.Everything = true
+		if cut || r.isShallow() {
+			res.Reason = fmt.Sprintf("--base %s and %s have no common ancestor in this shallow clone's history (fetch more history to compare)", rg.Base, headName)
+		} else {
+			res.Reason = fmt.Sprintf("--base %s and %s have no common history", rg.Base, headName)
+		}
+		return nil, nil, nil
+	}
+	if bases[0].Hash == base.Hash {
+		return base, nil, nil
+	}
+	res.BaseHow = fmt.Sprintf("merge-base of --base %s and %s", rg.Base, headName)
+	switch {
+	case bases[0].Hash == head.Hash:
+		res.BaseHow += fmt.Sprintf(" (%s is already in %s)", headName, rg.Base)
+	case len(bases) > 1:
+		res.BaseHow += fmt.Sprintf(" (one of %d merge-bases; changes since each count)", len(bases))
+	}
+	return bases[0], bases[1:], nil
+}
+
+// commit resolves a revision name to a commit as git rev-parse --verify
+// REV^{commit} does (see revision.go); flag names it in errors.
+func (r *Repo) commit(flag, rev string) (*object.Commit, error) {
+	c, err := r.resolveCommit(rev)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, rev, err)
 	}
@@ -384,7 +456,7 @@ func (r *Repo) currentBranch() string {
 // mergeBaseWithBranch finds the best merge-base of head with the base
 // branch, trying the local branch and origin's; how names what was used
 // ("" when neither ref exists).
-func (r *Repo) mergeBaseWithBranch(head *object.Commit, branch string) (best *object.Commit, how string) {
+func (r *Repo) mergeBaseWithBranch(ctx context.Context, head *object.Commit, branch string) (best *object.Commit, how string, err error) {
 	for _, name := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(branch), plumbing.NewRemoteReferenceName("origin", branch)} {
 		ref, err := r.git.Reference(name, true)
 		if err != nil {
@@ -397,18 +469,21 @@ func (r *Repo) mergeBaseWithBranch(head *object.Commit, branch string) (best *ob
 		if err != nil {
 			continue
 		}
-		bases, err := head.MergeBase(tip)
-		if err != nil || len(bases) == 0 {
+		bases, _, err := r.mergeBases(ctx, head, tip)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(bases) == 0 {
 			continue
 		}
 		mb := bases[0]
 		if best == nil {
 			best, how = mb, "merge-base with "+name.Short()
-		} else if newer, _ := best.IsAncestor(mb); newer {
+		} else if newer, _, err := r.mergeBases(ctx, best, mb); err == nil && len(newer) == 1 && newer[0].Hash == best.Hash && mb.Hash != best.Hash {
 			best, how = mb, "merge-base with "+name.Short()
 		}
 	}
-	return best, how
+	return best, how, nil
 }
 
 func (r *Repo) isShallow() bool {
@@ -418,15 +493,27 @@ func (r *Repo) isShallow() bool {
 
 // diffCommits appends the paths that differ between the two commits' trees.
 func (r *Repo) diffCommits(ctx context.Context, base, head *object.Commit, out *[]string) error {
-	bt, err := base.Tree()
+	bt, err := commitTree(base)
 	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", base.Hash, err)
+		return err
 	}
-	ht, err := head.Tree()
+	ht, err := commitTree(head)
 	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", head.Hash, err)
+		return err
 	}
 	return r.diffTrees(ctx, "", bt, ht, out)
+}
+
+// commitTree reads the tree of commit c.
+func commitTree(c *object.Commit) (*object.Tree, error) {
+	t, err := c.Tree()
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, fmt.Errorf("read tree %s of commit %s: %w", c.TreeHash, c.Hash, ErrMissingObject)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", c.Hash, err)
+	}
+	return t, nil
 }
 
 // diffTrees appends the file paths that differ between trees a and b (either
@@ -464,6 +551,9 @@ func (r *Repo) diffTrees(ctx context.Context, prefix string, a, b *object.Tree, 
 				continue
 			}
 			t, err := r.git.TreeObject(side.e.Hash)
+			if errors.Is(err, plumbing.ErrObjectNotFound) {
+				return fmt.Errorf("read folder %s: tree %s: %w", p, side.e.Hash, ErrMissingObject)
+			}
 			if err != nil {
 				return fmt.Errorf("read tree %s: %w", p, err)
 			}

@@ -462,20 +462,6 @@ func TestUntrackedCacheOtherRoot(t *testing.T) {
 	}
 }
 
-func TestSplitIndexRefused(t *testing.T) {
-	r := newBase(t)
-	r.Git("update-index", "--split-index")
-	repo, err := Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	_, err = repo.Changes(context.Background(), Range{BaseBranch: "main"})
-	if err == nil || !strings.Contains(err.Error(), "split or sparse indexes are not supported; run `git update-index --no-split-index`") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
 // TestIndexReader checks the direct index reader against go-git's decoder
 // on every index version git writes.
 func TestIndexReader(t *testing.T) {

@@ -280,6 +280,24 @@ func (c *gitConfig) get(key string) (configValue, bool) {
 	return configValue{}, false
 }
 
+// value is the last value of key, "" when unset.
+func (c *gitConfig) value(key string) string {
+	v, _ := c.get(key)
+	return v.value
+}
+
+// all is every value of key, in order (multi-valued keys such as
+// remote.<name>.fetch).
+func (c *gitConfig) all(key string) []string {
+	var out []string
+	for _, v := range c.vals {
+		if v.key == key {
+			out = append(out, v.value)
+		}
+	}
+	return out
+}
+
 // boolValue is key as a git boolean, def when unset.
 func (c *gitConfig) boolValue(key string, def bool) (bool, error) {
 	v, ok := c.get(key)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"unsafe"
 
@@ -42,6 +43,7 @@ type gitIndex struct {
 	// a clean tree needs only its first record (see rootTree).
 	treeExt []byte
 	trees   map[string]plumbing.Hash
+	link    []byte // the split index's "link" extension, nil if none
 }
 
 // cacheTrees maps folder paths ("" for the root) to the tree hash the
@@ -69,14 +71,14 @@ func (idx *gitIndex) rootTree() (plumbing.Hash, bool) {
 
 var (
 	errIndexFormat = errors.New("unsupported index format")
-	errSplitIndex  = errors.New("split or sparse index")
 )
 
 // readIndex reads the index file. It reads versions 2 to 4 with SHA-1 and
 // the cache-tree extension directly (go-git's decoder reads each field with
 // reflection, ten times slower on large trees), hands other versions to
-// go-git's decoder, and refuses split and sparse indexes, which neither
-// reads, rather than guess.
+// go-git's decoder, and merges a split index with its shared index (see
+// mergeShared). A sparse index's sparse-directory entries are read as
+// entries named "dir/" (see isSparseDir).
 func readIndex(file string) (*gitIndex, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
@@ -86,11 +88,11 @@ func readIndex(file string) (*gitIndex, error) {
 		return nil, fmt.Errorf("read git index: %w", err)
 	}
 	idx, err := parseIndex(data)
-	if errors.Is(err, errSplitIndex) {
-		return nil, fmt.Errorf("read git index %s: split or sparse indexes are not supported; run `git update-index --no-split-index` or `git sparse-checkout set --no-sparse-index`", file)
-	}
 	if errors.Is(err, errIndexFormat) {
 		return decodeWithGoGit(data)
+	}
+	if err == nil && idx.link != nil {
+		err = idx.mergeShared(filepath.Dir(file))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read git index %s: %w", file, err)
@@ -187,8 +189,8 @@ func parseIndex(data []byte) (*gitIndex, error) {
 		switch sig {
 		case "TREE":
 			idx.treeExt = body[off : off+size]
-		case "link", "sdir": // neither go-git nor this reader reads them
-			return nil, errSplitIndex
+		case "link": // a split index: see readSplitIndex
+			idx.link = body[off : off+size]
 		}
 		off += size
 	}

@@ -29,7 +29,10 @@ func (s *scan) staged(repo *git.Repository, head *object.Commit) ([]string, erro
 		return nil, err
 	}
 	var out []string
-	return out, stagedDiff(repo, "", tree, s.entries, trees, &out)
+	if err := stagedDiff(repo, "", tree, s.entries, trees, &out); err != nil {
+		return nil, err
+	}
+	return s.withoutSubmodules(tree, out), nil
 }
 
 // stagedDiff compares the index entries under dir (ents, contiguous and
@@ -49,6 +52,9 @@ func stagedDiff(repo *git.Repository, dir string, tree *object.Tree, ents []entr
 	prefix := ""
 	if dir != "" {
 		prefix = dir + "/"
+	}
+	if len(ents) == 1 && ents[0].name == prefix && ents[0].isSparseDir() {
+		return stagedSparseDir(repo, dir, tree, ents[0], out)
 	}
 	for i := 0; i < len(ents); {
 		rest := ents[i].name[len(prefix):]

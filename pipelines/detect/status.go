@@ -36,13 +36,16 @@ type WorktreeFiles struct {
 // folder listings of the previous run where the folder is unchanged (see
 // untrackedCache).
 func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFiles, error) {
-	sc := startScan(gitDirOf(repo, root), root)
+	sc := startScan(gitDirOf(repo, root), root, "")
 	staged, err := sc.staged(repo, head)
 	wt, werr := sc.wait()
 	if werr != nil {
 		return nil, werr
 	}
 	if err != nil {
+		return nil, err
+	}
+	if wt.Present, err = sc.withSparseFiles(repo, wt.Present); err != nil {
 		return nil, err
 	}
 	wt.Changed = sortUnique(append(wt.Changed, staged...))
@@ -52,18 +55,25 @@ func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFi
 // scan reads the index and walks the working tree in the background,
 // while the caller reads history.
 type scan struct {
-	gitDir, root        string
-	cfg                 *gitConfig      // every level, read before the walk
-	rules               statRules       // from cfg
-	folded              map[string]bool // with core.ignoreCase: every tracked path and folder, in lower case
-	idx                 *gitIndex
-	entries             []entry
-	dirs                map[string][]int32 // see groupByFolder
-	seen                []bool
-	clean               []bool // tracked, in stage 0, and as the index says
-	indexSec, indexNsec uint32
-	indexed             chan struct{} // closed once the fields above are set
-	indexErr            error
+	gitDir, root string
+	cfg          *gitConfig      // every level, read before the walk
+	ignoreCase   bool            // core.ignorecase
+	rules        statRules       // from cfg
+	folded       map[string]bool // with core.ignoreCase: every tracked path and folder, in lower case
+	idx          *gitIndex
+	entries      []entry
+	dirs         map[string][]int32 // see groupByFolder
+	seen         []bool
+	clean        []bool // tracked, in stage 0, and as the index says
+	sparseDirs   []int  // the sparse-directory entries not on disk
+	// Submodules: the --ignore-submodules override ("" for the
+	// configuration), and what the walk found, for a superproject.
+	ignoreSubmodules          string
+	untracked, trackedChanges int
+	subModified, subUntracked bool
+	indexSec, indexNsec       uint32
+	indexed                   chan struct{} // closed once the fields above are set
+	indexErr                  error
 
 	rootDir folder
 	old     *untrackedCache // the previous run's listings, nil if unusable
@@ -76,8 +86,8 @@ type scan struct {
 }
 
 // startScan starts reading the index and walking the working tree.
-func startScan(gitDir, root string) *scan {
-	s := &scan{gitDir: gitDir, root: root, indexed: make(chan struct{}), done: make(chan struct{})}
+func startScan(gitDir, root, ignoreSubmodules string) *scan {
+	s := &scan{gitDir: gitDir, root: root, ignoreSubmodules: ignoreSubmodules, indexed: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -89,9 +99,12 @@ func (s *scan) readIndex() error {
 		return err
 	}
 	s.idx, s.entries = idx, idx.entries
-	s.seen = make([]bool, len(idx.entries))
-	s.clean = make([]bool, len(idx.entries))
-	s.dirs = groupByFolder(idx.entries)
+	if err := s.applySparse(); err != nil {
+		return err
+	}
+	s.seen = make([]bool, len(s.entries))
+	s.clean = make([]bool, len(s.entries))
+	s.dirs = groupByFolder(s.entries)
 	if st, err := lstatPath(filepath.Join(s.gitDir, "index")); err == nil {
 		s.indexSec, s.indexNsec = uint32(st.mtimeSec), uint32(st.mtimeNsec)
 	}
@@ -131,29 +144,31 @@ func (s *scan) fail(err error) {
 // folder listings for the next run when any folder had to be read.
 func (s *scan) run() {
 	defer close(s.done)
+	cfg, err := loadConfig(configScope{gitDir: s.gitDir, commonDir: commonDirOf(s.gitDir), branch: checkedOutBranch(s.gitDir)})
+	if err != nil {
+		s.indexErr = err
+		close(s.indexed)
+		s.fail(err)
+		return
+	}
+	s.cfg = cfg
 	s.indexErr = s.readIndex()
 	close(s.indexed)
 	if s.indexErr != nil {
 		s.fail(s.indexErr)
 		return
 	}
-	cfg, err := loadConfig(configScope{gitDir: s.gitDir, commonDir: commonDirOf(s.gitDir), branch: checkedOutBranch(s.gitDir)})
-	if err != nil {
-		s.fail(err)
-		return
-	}
-	s.cfg = cfg
 	if s.rules, err = loadStatRules(cfg); err != nil {
 		s.fail(err)
 		return
 	}
-	if s.rules.ignoreCase {
+	if s.ignoreCase = s.rules.ignoreCase; s.ignoreCase {
 		s.folded = foldedPaths(s.entries)
 	}
 	cacheFile := filepath.Join(s.gitDir, "monopipe", untrackedCacheName)
 	s.old = loadUntrackedCache(cacheFile, s.root)
 	cw := cachefile.Create(cacheFile)
-	ps, err := rootPatterns(s.gitDir)
+	ps, err := rootPatterns(cfg, commonDirOf(s.gitDir), s.root)
 	if err != nil {
 		cw.Discard()
 		s.fail(err)
@@ -187,13 +202,17 @@ func (s *scan) run() {
 
 	wt := &WorktreeFiles{Present: make([]string, 0, len(s.entries))}
 	var listed []*cachedDir
+	var subs, gone []int
 	reread := 0
 	for _, w := range walkers {
 		wt.Changed = append(wt.Changed, w.changed...)
 		wt.Changed = append(wt.Changed, w.untracked...)
 		wt.Present = append(wt.Present, w.untracked...)
 		listed = append(listed, w.listed...)
+		subs = append(subs, w.submodules...)
 		reread += w.reread
+		s.untracked += len(w.untracked)
+		s.trackedChanges += len(w.changed)
 	}
 	buf := make([]byte, 32<<10)
 	for i := range s.entries {
@@ -217,14 +236,25 @@ func (s *scan) run() {
 		switch {
 		case s.seen[i]:
 			wt.Present = append(wt.Present, e.name)
+		case e.isSparseDir():
+			s.sparseDirs = append(s.sparseDirs, i) // its files are listed by withSparseFiles
 		case e.skipWorktree:
 			wt.Present = append(wt.Present, e.name) // sparse checkout: not on disk, not changed
 		case e.assumeValid:
 			// --assume-unchanged: git does not look, so neither changed
 			// nor (not being on disk) present.
-		case e.mode != filemode.Submodule:
+		case e.mode == filemode.Submodule:
+			gone = append(gone, i) // unless ignored (see checkSubmodules)
+		default:
 			wt.Changed = append(wt.Changed, e.name) // deleted from the working tree
+			s.trackedChanges++
 		}
+	}
+	var err2 error
+	if wt.Changed, err2 = s.checkSubmodules(subs, gone, wt.Changed); err2 != nil {
+		cw.Discard()
+		s.fail(err2)
+		return
 	}
 	wt.Present = sortUnique(wt.Present)
 	s.wt = wt

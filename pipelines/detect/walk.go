@@ -8,24 +8,27 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 )
 
 // dirTask is a folder to visit, with the ignore rules in force there.
 type dirTask struct {
 	dir string
-	ps  []gitignore.Pattern
+	ps  []ignorePattern
+	// excluded: the folder or one above it is ignored, so everything
+	// untracked below is too (it is visited for its tracked files).
+	excluded bool
 }
 
 // walker is one walking goroutine's state; it collects results without
 // locks and merges them at the end.
 type walker struct {
-	buf       []byte
-	local     []dirTask // folders still to visit, depth first
-	changed   []string
-	untracked []string
-	listed    []*cachedDir // every folder visited, for the next run
-	reread    int          // folders read from disk rather than the cache
+	buf        []byte
+	local      []dirTask // folders still to visit, depth first
+	changed    []string
+	untracked  []string
+	listed     []*cachedDir // every folder visited, for the next run
+	submodules []int        // index entries of submodules found on disk
+	reread     int          // folders read from disk rather than the cache
 }
 
 // work visits folders until the queue is drained, sharing its own
@@ -104,11 +107,7 @@ func (s *scan) visit(w *walker, t dirTask) {
 	if t.dir != "" {
 		prefix = t.dir + "/"
 	}
-	isGitignore := func(d dirent) bool { return d.name == ".gitignore" && !d.isDir }
-	var domain []string // the folder as ignore rules see it, when there are any
-	if t.dir != "" && (len(t.ps) > 0 || slices.ContainsFunc(list, isGitignore)) {
-		domain = strings.Split(t.dir, "/")
-	}
+	isGitignore := func(d dirent) bool { return d.name == ".gitignore" && !d.isDir && !t.excluded }
 	// name is how entry n is named relative to f.
 	name := func(n string) string {
 		if f == s.rootDir {
@@ -124,18 +123,11 @@ func (s *scan) visit(w *walker, t dirTask) {
 				s.fail(fmt.Errorf("read %s: %w", filepath.Join(s.root, prefix+de.name), err))
 				return
 			}
-			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, domain)...)
+			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
 		}
 	}
-	var m gitignore.Matcher
 	ignored := func(n string, isDir bool) bool {
-		if len(ps) == 0 {
-			return false
-		}
-		if m == nil {
-			m = gitignore.NewMatcher(ps)
-		}
-		return m.Match(append(domain[:len(domain):len(domain)], n), isDir)
+		return t.excluded || ignoredBy(ps, prefix+n, isDir, s.ignoreCase)
 	}
 	files := s.dirs[t.dir] // the index entries directly here, in name order
 	for _, de := range list {
@@ -154,11 +146,15 @@ func (s *scan) visit(w *walker, t dirTask) {
 		if de.isDir {
 			if n > 0 && s.entries[tracked[0]].mode == filemode.Submodule {
 				s.seen[tracked[0]] = true
+				if s.entries[tracked[0]].stage == 0 {
+					w.submodules = append(w.submodules, int(tracked[0]))
+				}
 				continue
 			}
 			p := prefix + de.name
+			excluded := ignored(de.name, true)
 			if _, ok := s.dirs[p]; !ok && !s.trackedFolded(p) { // nothing tracked below
-				if ignored(de.name, true) {
+				if excluded {
 					continue
 				}
 				if _, err := f.lstat(name(de.name) + "/.git"); err == nil {
@@ -166,7 +162,7 @@ func (s *scan) visit(w *walker, t dirTask) {
 					continue
 				}
 			}
-			w.local = append(w.local, dirTask{dir: p, ps: ps})
+			w.local = append(w.local, dirTask{dir: p, ps: ps, excluded: excluded})
 			continue
 		}
 		if n == 0 {
@@ -208,7 +204,7 @@ func groupByFolder(entries []entry) map[string][]int32 {
 	dirs := map[string][]int32{}
 	cur, curDir := []int32(nil), "\x00"
 	for i, e := range entries {
-		d := parentDir(e.name)
+		d := parentDir(strings.TrimSuffix(e.name, "/")) // "dir/": a sparse directory
 		if d != curDir {
 			if curDir != "\x00" {
 				dirs[curDir] = cur

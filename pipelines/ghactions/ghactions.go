@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/monopipe/monopipe/pipelines/diagram"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/report"
@@ -151,13 +152,15 @@ func lastLines(s string, n int) string {
 // Summary is the markdown shown as the step summary and as the pull request
 // comment. After a run it is report.Summary (the results table and the
 // failures) with the plan's reason; before, the plan: what will be built
-// and why. Either argument may be nil.
+// and why. Either way it ends with a Mermaid graph of what the change
+// affects, which GitHub draws (see Graph). Either argument may be nil.
 func Summary(p *plan.Plan, res *report.Results) string {
 	var b strings.Builder
 	if res != nil {
 		b.WriteString(report.Summary(res))
 		if p != nil {
 			fmt.Fprintf(&b, "\nPlan: %s\n", p.Reason)
+			b.WriteString(Graph(p))
 		}
 		return b.String()
 	}
@@ -173,6 +176,30 @@ func Summary(p *plan.Plan, res *report.Results) string {
 	b.WriteString("| Component | Kind | Why |\n| --- | --- | --- |\n")
 	for _, c := range p.Components {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.Kind, cell(strings.Join(c.Reasons, "; ")))
+	}
+	b.WriteString(Graph(p))
+	return b.String()
+}
+
+// MaxGraphNodes caps the components Graph draws, to keep the summary and
+// the comment small.
+const MaxGraphNodes = 25
+
+// Graph is a markdown section with a Mermaid graph of what plan p selects
+// and the components those depend on directly (diagram.Affected), at most
+// MaxGraphNodes of them, with a note when some are left out; "" when p
+// selects nothing.
+func Graph(p *plan.Plan) string {
+	if p == nil || len(p.Components) == 0 {
+		return ""
+	}
+	pic := diagram.Affected(p, MaxGraphNodes)
+	var b strings.Builder
+	b.WriteString("\n### What the change affects\n\n```mermaid\n")
+	b.WriteString(pic.Mermaid())
+	b.WriteString("```\n")
+	if pic.Note != "" {
+		fmt.Fprintf(&b, "\n%s.\n", pic.Note)
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package ghactions
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,7 +74,8 @@ func TestWrite(t *testing.T) {
 				"affected": `["lib","web"]`, "failed": `[]`, "status": "success",
 				"matrix": `{"include":[{"component":"lib","dir":"components/lib"},{"component":"web","dir":"components/web"}]}`,
 			},
-			summary: []string{"## monopipe: planned", "Compared `f95f852bd8fc`...`ec26c3e57ca3`: 2 paths changed", "| `lib` | go | components/lib/a.go changed |", "| `web` | node | input a\\|b changed |"},
+			summary: []string{"## monopipe: planned", "Compared `f95f852bd8fc`...`ec26c3e57ca3`: 2 paths changed", "| `lib` | go | components/lib/a.go changed |", "| `web` | node | input a\\|b changed |",
+				"### What the change affects\n\n```mermaid\nflowchart LR\n", `n0["lib (go)<br/>components/lib/a.go changed"]`, "```\n"},
 		},
 		{
 			name: "finished with a failure",
@@ -84,7 +86,7 @@ func TestWrite(t *testing.T) {
 			},
 			annotations: "::error file=components/web/component.yaml,title=monopipe%3A web failed::test failed: npm test exited 1%0Al3%0Al4%0Al5%0Al6%0Al7%0Al8%0Al9%0Al10%0Al11%0AFAIL: 1, 2\n",
 			// report.Summary (tested in pipelines/report), then the plan.
-			summary: []string{"## monopipe: 3 component(s)", "| `web` |", "FAIL: 1, 2", "Plan: 2 paths changed"},
+			summary: []string{"## monopipe: 3 component(s)", "| `web` |", "FAIL: 1, 2", "Plan: 2 paths changed", "```mermaid\n"},
 		},
 		{
 			name:    "nothing planned",
@@ -143,5 +145,33 @@ func TestWriteUnwritable(t *testing.T) {
 	}
 	if err := Write(filepath.Join(file, "report"), testPlan, nil); err == nil || !strings.Contains(err.Error(), "github actions files") {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestGraph(t *testing.T) {
+	if g := Graph(&plan.Plan{Reason: "no changes"}); g != "" {
+		t.Errorf("nothing planned: %q, want no graph", g)
+	}
+	if g := Graph(nil); g != "" {
+		t.Errorf("no plan: %q, want no graph", g)
+	}
+	big := &plan.Plan{}
+	for i := 0; i < MaxGraphNodes+5; i++ {
+		c := plan.Component{Name: fmt.Sprintf("c%02d", i), Kind: "go", Reasons: []string{"x changed"}}
+		if i > 0 {
+			c.DependsOn = []string{fmt.Sprintf("c%02d", i-1)}
+			c.Reasons = []string{fmt.Sprintf("depends on c%02d: …", i-1)}
+		}
+		big.Components = append(big.Components, c)
+	}
+	g := Graph(big)
+	if n := strings.Count(g, `["c`); n != MaxGraphNodes {
+		t.Errorf("%d nodes drawn, want %d:\n%s", n, MaxGraphNodes, g)
+	}
+	if !strings.HasSuffix(g, "```\n\n5 more components not drawn (at most 25 are).\n") {
+		t.Errorf("no note on what was cut:\n%s", g)
+	}
+	if !strings.Contains(g, "n1 ==>|affected by| n0") {
+		t.Errorf("no reason on the edge:\n%s", g)
 	}
 }

@@ -101,6 +101,32 @@ func (g *Graph) Order() []string { return g.order }
 // Dependents lists the components that depend directly on name, sorted.
 func (g *Graph) Dependents(name string) []string { return g.dependents[name] }
 
+// Dependencies lists every component name depends on, directly or not,
+// sorted (nil for an unknown name).
+func (g *Graph) Dependencies(name string) []string {
+	seen := map[string]bool{}
+	var visit func(n string)
+	visit = func(n string) {
+		c := g.byName[n]
+		if c == nil {
+			return
+		}
+		for _, d := range c.DependsOn {
+			if !seen[d] {
+				seen[d] = true
+				visit(d)
+			}
+		}
+	}
+	visit(name)
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Levels assigns each selected component its wave: one more than the
 // highest wave of the selected components it depends on, transitively
 // through unselected ones, so that a wave only needs earlier waves.

@@ -70,3 +70,15 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDependencies(t *testing.T) {
+	g, err := New(comps(map[string][]string{"a": nil, "b": {"a"}, "c": {"b"}, "d": {"c", "a"}, "e": nil}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{"d": {"a", "b", "c"}, "b": {"a"}, "a": {}, "zz": {}} {
+		if got := g.Dependencies(name); !reflect.DeepEqual(got, want) {
+			t.Errorf("Dependencies(%s) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -175,3 +175,27 @@ func TestCIPlanDir(t *testing.T) {
 		})
 	}
 }
+
+// TestCIPlanPullRequestMergeBase: a pull request is charged with its own
+// changes only, not with those merged to its base branch since it forked.
+func TestCIPlanPullRequestMergeBase(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit("two components", map[string]string{"monopipe.yaml": "baseBranch: main\n",
+		"a/component.yaml": "name: a\nkind: custom\nbuild:\n  commands: [\"true\"]\n",
+		"b/component.yaml": "name: b\nkind: custom\nbuild:\n  commands: [\"true\"]\n"})
+	r.Git("checkout", "-q", "-b", "feat")
+	head := r.Commit("change a", map[string]string{"a/main.sh": "echo a\n"})
+	r.Git("checkout", "-q", "main")
+	base := r.Commit("main changes b", map[string]string{"b/main.sh": "echo b\n"})
+	p, err := CIPlanDir(context.Background(), r.Dir, CIOptions{Values: trigger.Values{Base: base, Head: head, Branch: "feat", PullRequest: "5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range p.Components {
+		names = append(names, c.Name)
+	}
+	if got := fmt.Sprint(names); got != "[a]" {
+		t.Fatalf("planned %s, want [a] (%s)", got, p.Reason)
+	}
+}

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"dagger.io/dagger"
 
-	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/publish"
 )
 
@@ -46,20 +47,15 @@ func PromoteDir(ctx context.Context, dir string, o PromoteOptions) (string, erro
 }
 
 func promoteDir(ctx context.Context, dir string, o PromoteOptions) (string, error) {
-	ws, comps, err := manifest.Load(os.DirFS(dir))
+	// The same discovery as planning: git-ignored folders, nested
+	// repositories and submodules hold no components.
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, All: true})
 	if err != nil {
 		return "", err
 	}
-	var c *manifest.Component
-	names := make([]string, 0, len(comps))
-	for _, cc := range comps {
-		names = append(names, cc.Name)
-		if cc.Name == o.Component {
-			c = cc
-		}
-	}
+	ws, c := p.Workspace, p.Manifests[o.Component]
 	if c == nil {
-		slices.Sort(names)
+		names := slices.Sorted(maps.Keys(p.Manifests))
 		return "", fmt.Errorf("promote: no component %q (components: %s)", o.Component, strings.Join(names, ", "))
 	}
 	cfg, err := ws.Publish.Merge(c.Publish)

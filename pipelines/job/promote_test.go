@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/internal/wanterr"
 	"github.com/monopipe/monopipe/pipelines/publish"
 	"github.com/monopipe/monopipe/pipelines/publish/oci"
@@ -36,12 +37,17 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 // showing the password.
 func TestPromoteDir(t *testing.T) {
 	reg := ocitest.NewRegistry(t, "ci", regPassword)
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	repo := gittest.New(t)
+	dir := repo.Dir
+	repo.Commit("init", map[string]string{
 		"monopipe.yaml":               "publish:\n  image:\n    registry: " + reg.Host + "\n    repository: team/{name}\n",
 		"services/api/component.yaml": "name: api\nkind: go\n",
 		"lib/component.yaml":          "name: lib\nkind: python\n",
+		".gitignore":                  "scratch/\n",
 	})
+	// A component in a git-ignored folder is not one: promote discovers
+	// components as planning does.
+	writeFiles(t, dir, map[string]string{"scratch/component.yaml": "name: scratch\nkind: go\n"})
 	img, err := oci.Load(ocitest.RandomImage(t))
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +107,8 @@ func TestPromoteDir(t *testing.T) {
 	}
 	reg.AssertTags(t, "team/api", img.Digest, "stable")
 
-	noRegistry := t.TempDir()
-	writeFiles(t, noRegistry, map[string]string{"monopipe.yaml": "baseBranch: main\n", "api/component.yaml": "name: api\nkind: go\n"})
-	_, err = PromoteDir(ctx, noRegistry, PromoteOptions{Component: "api", Version: "1.2.3", To: "prod"})
+	noRegistry := gittest.New(t)
+	noRegistry.Commit("init", map[string]string{"monopipe.yaml": "baseBranch: main\n", "api/component.yaml": "name: api\nkind: go\n"})
+	_, err = PromoteDir(ctx, noRegistry.Dir, PromoteOptions{Component: "api", Version: "1.2.3", To: "prod"})
 	wanterr.Check(t, err, "promote api: no publish.image registry configured")
 }

@@ -9,10 +9,10 @@ import (
 	"regexp"
 
 	"dagger.io/dagger"
-	"github.com/go-git/go-git/v5"
 
 	"github.com/monopipe/monopipe/pipelines/build"
 	"github.com/monopipe/monopipe/pipelines/deploy"
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/github"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/release"
@@ -138,11 +138,12 @@ func prepare(dir string, o ReleaseOptions) (*release.Release, *github.Client, er
 // atCommit checks that the checkout in dir is at the tag's commit, so that
 // what is built is what the tag names.
 func atCommit(dir, commit, tag string) error {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	repo, err := detect.Open(dir)
 	if err != nil {
-		return fmt.Errorf("open git repository: %w", err)
+		return err
 	}
-	head, err := repo.Head()
+	defer repo.Close()
+	head, err := repo.Git().Head()
 	if err != nil {
 		return fmt.Errorf("read HEAD: %w", err)
 	}
@@ -178,11 +179,12 @@ var githubURLRE = regexp.MustCompile(`^(?:[a-z+]+://)?(?:[^@/]+@)?[^/:]+[:/]([^/
 
 // originRepo reads owner/name from the origin remote's URL.
 func originRepo(dir string) (string, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	repo, err := detect.Open(dir)
 	if err != nil {
-		return "", fmt.Errorf("open git repository: %w", err)
+		return "", err
 	}
-	remote, err := repo.Remote("origin")
+	defer repo.Close()
+	remote, err := repo.Git().Remote("origin")
 	if err != nil {
 		return "", fmt.Errorf("no origin remote to name the GitHub repository: %w", err)
 	}

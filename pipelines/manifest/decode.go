@@ -1,8 +1,10 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"reflect"
 	"regexp"
@@ -20,8 +22,16 @@ var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 // does not declare, then decodes into v. Every error names file and line.
 func decodeStrict(name string, data []byte, v any) (*yaml.Node, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s:%s", name, yamlMessage(err))
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != io.EOF {
+		if err != nil {
+			return nil, fmt.Errorf("%s:%s", name, yamlMessage(err))
+		}
+		return nil, fmt.Errorf("%s:%d: a second YAML document; a manifest holds one", name, next.Line)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return &yaml.Node{Kind: yaml.MappingNode}, nil // empty file
@@ -162,6 +172,17 @@ func lineOf(root *yaml.Node, key string) int {
 		}
 	}
 	return 0
+}
+
+// seqItems are the items of the list under key (none when key is absent
+// or not a list).
+func seqItems(root *yaml.Node, key string) []*yaml.Node {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == key && root.Content[i+1].Kind == yaml.SequenceNode {
+			return root.Content[i+1].Content
+		}
+	}
+	return nil
 }
 
 func dependsOnLines(root *yaml.Node) map[string]int {

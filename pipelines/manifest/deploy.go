@@ -23,12 +23,18 @@ const (
 	DeployOnBranch  = "branch"
 )
 
+// DeployOnValues lists the values Deploy.On accepts.
+var DeployOnValues = []string{DeployOnBase, DeployOnRelease, DeployOnBranch}
+
 // The values Lambda.Code accepts.
 const (
 	LambdaCodeImage = "image"
 	LambdaCodeS3    = "s3"
 	LambdaCodeZip   = "zip"
 )
+
+// LambdaCodes lists the values Lambda.Code accepts (empty: the default).
+var LambdaCodes = []string{LambdaCodeImage, LambdaCodeS3, LambdaCodeZip}
 
 // Lambda updates an existing Lambda function's code. It is on when
 // Function is set.
@@ -64,7 +70,7 @@ func (d Deploy) Merge(override Deploy) (Deploy, error) {
 // Validate checks the enumerated values; errors name the key.
 func (d Deploy) Validate() error {
 	for _, on := range d.On {
-		if err := oneOf("deploy.on", on, DeployOnBase, DeployOnRelease, DeployOnBranch); err != nil {
+		if err := oneOf("deploy.on", on, DeployOnValues...); err != nil {
 			return err
 		}
 	}
@@ -73,5 +79,5 @@ func (d Deploy) Validate() error {
 			return fmt.Errorf("deploy.lambda.timeout: %w", err)
 		}
 	}
-	return oneOf("deploy.lambda.code", d.Lambda.Code, "", LambdaCodeImage, LambdaCodeS3, LambdaCodeZip)
+	return oneOf("deploy.lambda.code", d.Lambda.Code, append([]string{""}, LambdaCodes...)...)
 }

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/bmatcuk/doublestar/v4"
+	"github.com/monopipe/monopipe/pipelines/pathglob"
 )
 
 // skipDirs are never searched by the default (whole tree) discovery.
@@ -36,6 +36,8 @@ func Load(fsys fs.FS) (*Workspace, []*Component, error) {
 
 // FindComponents lists the repo-relative paths of the component.yaml files
 // in folders matching globs (every folder when globs is empty), sorted.
+// Submodules (gitlinks in a git tree) are not searched; a folder named
+// component.yaml where one is looked for is an error.
 func FindComponents(fsys fs.FS, globs []string) ([]string, error) {
 	var found []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -43,10 +45,19 @@ func FindComponents(fsys fs.FS, globs []string) ([]string, error) {
 			return fmt.Errorf("search %s: %w", p, err)
 		}
 		if d.IsDir() {
-			if p != "." && !searchable(p, d.Name(), globs) {
+			if p == "." {
+				return nil
+			}
+			if d.Name() == ComponentFile && dirMatches(path.Dir(p), globs) {
+				return fmt.Errorf("%s: is a directory, not a component file", p)
+			}
+			if !searchable(p, d.Name(), globs) {
 				return fs.SkipDir
 			}
 			return nil
+		}
+		if d.Type()&fs.ModeDir != 0 {
+			return nil // a gitlink (submodule) in a git tree
 		}
 		if d.Name() == ComponentFile && dirMatches(path.Dir(p), globs) {
 			found = append(found, p)
@@ -58,10 +69,17 @@ func FindComponents(fsys fs.FS, globs []string) ([]string, error) {
 }
 
 // MatchComponents picks from a list of repo-relative file paths the
-// component.yaml files that FindComponents would find, sorted.
-func MatchComponents(files []string, globs []string) []string {
+// component.yaml files that FindComponents would find, sorted. A file below
+// a folder named component.yaml, where one is looked for, is an error.
+func MatchComponents(files []string, globs []string) ([]string, error) {
 	var found []string
 	for _, p := range files {
+		if strings.Contains("/"+p, "/"+ComponentFile+"/") {
+			dir := p[:strings.Index("/"+p, "/"+ComponentFile+"/")+len(ComponentFile)]
+			if found, _ := MatchComponents([]string{dir}, globs); len(found) > 0 {
+				return nil, fmt.Errorf("%s: is a directory, not a component file", dir)
+			}
+		}
 		if path.Base(p) != ComponentFile {
 			continue
 		}
@@ -75,56 +93,29 @@ func MatchComponents(files []string, globs []string) []string {
 		}
 	}
 	sort.Strings(found)
-	return found
+	return found, nil
 }
 
-// searchable says whether discovery descends into dir p.
+// searchable says whether discovery descends into dir p: never into hidden
+// folders; into vendor, node_modules and testdata only when a glob names
+// them; else when a glob can match p or a folder below it.
 func searchable(p, name string, globs []string) bool {
-	if len(globs) == 0 {
-		return !strings.HasPrefix(name, ".") && !skipDirs[name]
-	}
 	if strings.HasPrefix(name, ".") {
 		return false
 	}
+	if len(globs) == 0 {
+		return !skipDirs[name]
+	}
 	for _, g := range globs {
-		if skipDirs[name] && !strings.Contains("/"+g+"/", "/"+name+"/") {
-			continue // only searched when a glob names it
-		}
-		if couldMatchBelow(g, p) {
+		if ok, named := pathglob.CouldMatchBelow(g, p); ok && (named || !skipDirs[name]) {
 			return true
 		}
 	}
 	return false
-}
-
-// couldMatchBelow says whether dir, or a folder below it, can match glob.
-func couldMatchBelow(glob, dir string) bool {
-	gs := strings.Split(glob, "/")
-	ds := strings.Split(dir, "/")
-	for i, d := range ds {
-		if i >= len(gs) {
-			return false
-		}
-		if gs[i] == "**" {
-			return true
-		}
-		if ok, _ := path.Match(gs[i], d); !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func dirMatches(dir string, globs []string) bool {
-	if len(globs) == 0 {
-		return true
-	}
-	for _, g := range globs {
-		if ok, _ := doublestar.Match(g, dir); ok {
-			return true
-		}
-	}
-	return false
+	return len(globs) == 0 || pathglob.Any(globs, dir)
 }
 
 // ParseComponents reads and parses the component files at paths, in
@@ -157,9 +148,9 @@ func ParseComponentsReusing(fsys fs.FS, paths []string, reuse func(path string) 
 			defer wg.Done()
 			for k := int(next.Add(1)) - 1; k < len(todo); k = int(next.Add(1)) - 1 {
 				i := todo[k]
-				data, err := fs.ReadFile(fsys, paths[i])
+				data, err := ReadFile(fsys, paths[i])
 				if err != nil {
-					errs[i] = fmt.Errorf("read %s: %w", paths[i], err)
+					errs[i] = err
 					continue
 				}
 				comps[i], errs[i] = ParseComponent(paths[i], data)
@@ -180,4 +171,79 @@ func ParseComponentsReusing(fsys fs.FS, paths []string, reuse func(path string) 
 		byName[c.Name] = c
 	}
 	return comps, nil
+}
+
+// MaxFileSize is the largest manifest monopipe reads: 1 MiB.
+const MaxFileSize = 1 << 20
+
+// ReadFile reads the manifest file name of fsys after checking, without
+// opening it, that it is a regular file (a symbolic link to one counts) of
+// at most MaxFileSize bytes: opening a FIFO blocks, a device never ends,
+// and a huge file would be read whole. Errors name the file.
+func ReadFile(fsys fs.FS, name string) ([]byte, error) {
+	info, err := StatFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	switch {
+	case info.IsDir():
+		return nil, fmt.Errorf("%s: is a directory, not a manifest file", name)
+	case !info.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: not a regular file (%s)", name, fileType(info.Mode()))
+	case info.Size() > MaxFileSize:
+		return nil, fmt.Errorf("%s: %d bytes; a manifest holds at most %d (1 MiB)", name, info.Size(), MaxFileSize)
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: more than %d bytes; a manifest holds at most 1 MiB", name, MaxFileSize)
+	}
+	return data, nil
+}
+
+// StatFile describes file name of fsys, following symbolic links, without
+// opening it where fsys allows: through fs.StatFS, else through its
+// folder's listing (a git tree gives sizes without reading contents); a
+// symbolic link in a listing is opened to be followed.
+func StatFile(fsys fs.FS, name string) (fs.FileInfo, error) {
+	if sfs, ok := fsys.(fs.StatFS); ok {
+		return sfs.Stat(name)
+	}
+	if _, ok := fsys.(fs.ReadDirFS); ok && fs.ValidPath(name) && name != "." {
+		ents, err := fs.ReadDir(fsys, path.Dir(name))
+		if err != nil {
+			return nil, err
+		}
+		base := path.Base(name)
+		for _, e := range ents {
+			if e.Name() == base && e.Type()&fs.ModeSymlink == 0 {
+				return e.Info()
+			} else if e.Name() == base {
+				return fs.Stat(fsys, name)
+			}
+		}
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	return fs.Stat(fsys, name)
+}
+
+// fileType names a file mode's type for errors.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeDir != 0:
+		return "a submodule or folder"
+	}
+	return m.Type().String()
 }

@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
+
+	"github.com/monopipe/monopipe/pipelines/pathglob"
 )
 
 // File names that monopipe looks for.
@@ -50,10 +52,20 @@ type Workspace struct {
 	Deploy Deploy `yaml:"deploy"`
 	// Release holds workspace-wide release defaults.
 	Release Release `yaml:"release"`
+	// Submodules says which working-tree changes inside a submodule count,
+	// as git's --ignore-submodules: none (the default when git's own
+	// configuration says nothing: new commits, modified and untracked
+	// content all count), untracked, dirty or all. Empty means git's
+	// configuration (submodule.<name>.ignore, diff.ignoreSubmodules).
+	Submodules string `yaml:"submodules"`
 
 	// Path is the file the workspace was read from ("" when absent).
 	Path string `yaml:"-"`
 }
+
+// SubmoduleModes are the values of Workspace.Submodules ("" for git's
+// configuration).
+var SubmoduleModes = []string{"", "none", "untracked", "dirty", "all"}
 
 // Kind names the builder that builds a component.
 type Kind string
@@ -100,7 +112,15 @@ type Component struct {
 	Lines map[string]int `yaml:"-"`
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+// MaxNameLength is the longest component name: names become image
+// repository paths and tags, and an OCI tag holds at most 128 characters.
+const MaxNameLength = 128
+
+// NamePattern is the regular expression a component name matches: lower
+// case letters, digits, '.', '_' and '-', starting with a letter or digit.
+const NamePattern = `^[a-z0-9][a-z0-9._-]*$`
+
+var nameRE = regexp.MustCompile(NamePattern)
 
 // ParseWorkspace parses monopipe.yaml content. name is used in errors.
 func ParseWorkspace(name string, data []byte) (*Workspace, error) {
@@ -114,15 +134,11 @@ func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 	if err := validateSections(name, root, ws.Publish, ws.Deploy); err != nil {
 		return nil, err
 	}
-	for _, list := range []struct {
-		key   string
-		globs []string
-	}{{"components", ws.Components}, {"global", ws.Global}, {"ignore", ws.Ignore}} {
-		for _, g := range list.globs {
-			if err := checkGlob(strings.TrimPrefix(g, "/")); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", name, list.key, err)
-			}
-		}
+	if err := checkGlobs(name, root, "components", "global", "ignore"); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(SubmoduleModes, ws.Submodules) {
+		return nil, fmt.Errorf("%s:%d: submodules %q: want one of none, untracked, dirty, all", name, lineOf(root, "submodules"), ws.Submodules)
 	}
 	return ws, nil
 }
@@ -156,7 +172,13 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 	c.Path = p
 	c.Dir = path.Dir(p)
 	c.Lines = dependsOnLines(root)
+	if err := checkDependsOn(p, root); err != nil {
+		return nil, err
+	}
 	if err := c.validate(lineOf(root, "name"), lineOf(root, "kind")); err != nil {
+		return nil, err
+	}
+	if err := checkGlobs(p, root, "inputs", "ignore"); err != nil {
 		return nil, err
 	}
 	if err := validateSections(p, root, c.Publish, c.Deploy); err != nil {
@@ -169,6 +191,8 @@ func (c *Component) validate(nameLine, kindLine int) error {
 	switch {
 	case c.Name == "":
 		return fmt.Errorf("%s: name is required", c.Path)
+	case len(c.Name) > MaxNameLength:
+		return fmt.Errorf("%s:%d: name is %d characters long; at most %d fit an image tag", c.Path, nameLine, len(c.Name), MaxNameLength)
 	case !nameRE.MatchString(c.Name):
 		return fmt.Errorf("%s:%d: name %q must be lower case letters, digits, '.', '_' or '-'", c.Path, nameLine, c.Name)
 	}
@@ -187,16 +211,6 @@ func (c *Component) validate(nameLine, kindLine int) error {
 			return fmt.Errorf("%s:%d: dependsOn lists %q twice", c.Path, c.Lines[d], d)
 		}
 		seen[d] = true
-	}
-	for _, list := range []struct {
-		key   string
-		globs []string
-	}{{"inputs", c.Inputs}, {"ignore", c.Ignore}} {
-		for _, g := range list.globs {
-			if err := checkGlob(strings.TrimPrefix(g, "/")); err != nil {
-				return fmt.Errorf("%s: %s: %w", c.Path, list.key, err)
-			}
-		}
 	}
 	return nil
 }
@@ -230,9 +244,24 @@ func kindList() string {
 	return strings.Join(s, ", ")
 }
 
-func checkGlob(g string) error {
-	if !doublestar.ValidatePattern(g) {
-		return fmt.Errorf("bad glob %q", g)
+// checkGlobs checks the globs listed under keys, naming file and line.
+func checkGlobs(file string, root *yaml.Node, keys ...string) error {
+	for _, key := range keys {
+		for _, item := range seqItems(root, key) {
+			if err := pathglob.Validate(item.Value); err != nil {
+				return fmt.Errorf("%s:%d: %s: %w", file, item.Line, key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkDependsOn rejects empty dependsOn entries (~, null, "").
+func checkDependsOn(file string, root *yaml.Node) error {
+	for _, item := range seqItems(root, "dependsOn") {
+		if item.Kind == yaml.ScalarNode && (item.Tag == "!!null" || item.Value == "") {
+			return fmt.Errorf("%s:%d: dependsOn has an empty entry", file, item.Line)
+		}
 	}
 	return nil
 }
@@ -256,12 +285,12 @@ func RepoGlobs(dir string, globs []string) []string {
 // ReadWorkspace reads monopipe.yaml from the root of fsys, or returns the
 // default workspace when there is none.
 func ReadWorkspace(fsys fs.FS) (*Workspace, error) {
-	data, err := fs.ReadFile(fsys, WorkspaceFile)
+	data, err := ReadFile(fsys, WorkspaceFile)
 	if err != nil {
 		if isNotExist(err) {
 			return DefaultWorkspace(), nil
 		}
-		return nil, fmt.Errorf("read %s: %w", WorkspaceFile, err)
+		return nil, err
 	}
 	return ParseWorkspace(WorkspaceFile, data)
 }

@@ -30,7 +30,13 @@ func TestParseComponentErrors(t *testing.T) {
 		{"repeated dependency", "name: a\nkind: go\ndependsOn: [b, b]\n", `c/component.yaml:3: dependsOn lists "b" twice`},
 		{"bad deploy value", "name: a\nkind: go\ndeploy:\n  on: [friday]\n", `c/component.yaml:4: deploy.on: "friday" is not one of`},
 		{"bad publish value", "name: a\nkind: go\npublish:\n  generic:\n    method: GET\n", `c/component.yaml:4: publish.generic.method: "GET" is not one of PUT, POST`},
-		{"bad glob", "name: a\nkind: go\ninputs: [\"[\"]\n", `c/component.yaml: inputs: bad glob "["`},
+		{"bad glob", "name: a\nkind: go\ninputs: [\"[\"]\n", `c/component.yaml:3: inputs: bad glob "["`},
+		{"bad glob on its own line", "name: a\nkind: go\nignore:\n  - ok/**\n  - \"{a,b\"\n", `c/component.yaml:5: ignore: bad glob "{a,b"`},
+		{"second document", "name: a\nkind: go\n---\nname: b\nkind: go\n", "c/component.yaml:3: a second YAML document"},
+		{"null dependency", "name: a\nkind: go\ndependsOn: [~]\n", "c/component.yaml:3: dependsOn has an empty entry"},
+		{"null dependency in a block list", "name: a\nkind: go\ndependsOn:\n  - b\n  -\n", "c/component.yaml:5: dependsOn has an empty entry"},
+		{"empty dependency", "name: a\nkind: go\ndependsOn: [\"\"]\n", "c/component.yaml:3: dependsOn has an empty entry"},
+		{"name too long for an image tag", "name: " + strings.Repeat("a", 129) + "\nkind: go\n", "c/component.yaml:1: name is 129 characters long; at most 128"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +64,23 @@ func TestParseComponent(t *testing.T) {
 	}
 }
 
+func TestWorkspaceGlobErrors(t *testing.T) {
+	_, err := ParseWorkspace("monopipe.yaml", []byte("baseBranch: main\ncomponents:\n  - services/*\n  - \"libs/{a,b\"\n"))
+	if err == nil || err.Error() != `monopipe.yaml:4: components: bad glob "libs/{a,b"` {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = ParseWorkspace("monopipe.yaml", []byte("global: [a]\n---\nglobal: [b]\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "monopipe.yaml:2: a second YAML document") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNameLength(t *testing.T) {
+	if _, err := ParseComponent("c/component.yaml", []byte("name: "+strings.Repeat("a", MaxNameLength)+"\nkind: go\n")); err != nil {
+		t.Fatalf("a name of %d characters: %v", MaxNameLength, err)
+	}
+}
+
 func TestWorkspaceDefaults(t *testing.T) {
 	ws, err := ParseWorkspace(WorkspaceFile, []byte("components: [\"/services/*/\"]\n"))
 	if err != nil {
@@ -70,7 +93,7 @@ func TestWorkspaceDefaults(t *testing.T) {
 	if err != nil || ws.BaseBranch != "main" || ws.Path != "" {
 		t.Errorf("absent workspace: %+v %v", ws, err)
 	}
-	if _, err := ParseWorkspace(WorkspaceFile, []byte("global: [\"a/[\"]\n")); err == nil || !strings.Contains(err.Error(), "monopipe.yaml: global: bad glob") {
+	if _, err := ParseWorkspace(WorkspaceFile, []byte("global: [\"a/[\"]\n")); err == nil || !strings.Contains(err.Error(), "monopipe.yaml:1: global: bad glob") {
 		t.Errorf("bad glob: %v", err)
 	}
 }
@@ -106,6 +129,11 @@ func TestFindComponents(t *testing.T) {
 		{[]string{"a", "testdata/*"}, []string{"a/component.yaml", "testdata/t/component.yaml"}},
 		{[]string{"vendor/*", "services/node_modules"}, []string{"services/node_modules/component.yaml", "vendor/v/component.yaml"}},
 		{[]string{"nothing/*"}, nil},
+		// Braces prune like every other glob (path.Match knew no braces).
+		{[]string{"services/{x,z}"}, []string{"services/x/component.yaml"}},
+		{[]string{"{a,services/x}"}, []string{"a/component.yaml", "services/x/component.yaml"}},
+		{[]string{"services/x/{deep/y,none}"}, []string{"services/x/deep/y/component.yaml"}},
+		{[]string{"{vendor,tools}/*"}, []string{"vendor/v/component.yaml"}},
 	}
 	for _, tt := range tests {
 		got, err := FindComponents(tree, tt.globs)
@@ -116,7 +144,7 @@ func TestFindComponents(t *testing.T) {
 			t.Errorf("FindComponents(%v) = %v, want %v", tt.globs, got, tt.want)
 		}
 		// Matching a file list must give the same answer as walking.
-		if got := MatchComponents(files, tt.globs); !reflect.DeepEqual(got, tt.want) {
+		if got, err := MatchComponents(files, tt.globs); err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("MatchComponents(%v) = %v, want %v", tt.globs, got, tt.want)
 		}
 	}
@@ -128,6 +156,17 @@ func TestLoadDuplicate(t *testing.T) {
 		"b/component.yaml": {Data: []byte("name: x\nkind: node\n")},
 	}
 	if _, _, err := Load(fsys); err == nil || err.Error() != `duplicate component name "x": a/component.yaml and b/component.yaml` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWorkspaceSubmodules(t *testing.T) {
+	ws, err := ParseWorkspace("monopipe.yaml", []byte("submodules: dirty\n"))
+	if err != nil || ws.Submodules != "dirty" {
+		t.Fatalf("ws = %+v, err = %v", ws, err)
+	}
+	_, err = ParseWorkspace("monopipe.yaml", []byte("baseBranch: main\nsubmodules: some\n"))
+	if err == nil || err.Error() != `monopipe.yaml:2: submodules "some": want one of none, untracked, dirty, all` {
 		t.Fatalf("err = %v", err)
 	}
 }

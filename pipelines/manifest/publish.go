@@ -31,6 +31,13 @@ const (
 	LatestRelease = "release"
 )
 
+// LatestValues lists the values ImagePublish.Latest accepts (empty: never).
+var LatestValues = []string{LatestNever, LatestBase, LatestRelease}
+
+// GenericMethods lists the values GenericPublish.Method accepts, in any
+// case (empty: PUT).
+var GenericMethods = []string{"PUT", "POST"}
+
 // ImagePublish pushes an image. It is on when Registry is set or ECR is used.
 type ImagePublish struct {
 	// Registry is the registry host[:port]. With ECR it may stay empty: the
@@ -125,10 +132,10 @@ func (p Publish) Merge(override Publish) (Publish, error) {
 
 // Validate checks the enumerated values; errors name the key.
 func (p Publish) Validate() error {
-	if err := oneOf("publish.image.latest", p.Image.Latest, "", LatestNever, LatestBase, LatestRelease); err != nil {
+	if err := oneOf("publish.image.latest", p.Image.Latest, append([]string{""}, LatestValues...)...); err != nil {
 		return err
 	}
-	return oneOf("publish.generic.method", strings.ToUpper(p.Generic.Method), "", "PUT", "POST")
+	return oneOf("publish.generic.method", strings.ToUpper(p.Generic.Method), append([]string{""}, GenericMethods...)...)
 }
 
 // mergeInto overrides dst's fields with src's non-zero ones. Pointers are

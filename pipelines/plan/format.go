@@ -56,6 +56,9 @@ func (p *Plan) writeText(w io.Writer) error {
 			fmt.Fprintf(&b, "  - %s\n", r)
 		}
 	}
+	for _, r := range p.Removed {
+		fmt.Fprintf(&b, "\nremoved %s (%s): %s\n", r.Name, r.Dir, r.Reason)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

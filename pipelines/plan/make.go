@@ -3,11 +3,12 @@ package plan
 import (
 	"context"
 	"fmt"
-	"path"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/monopipe/monopipe/pipelines/detect"
@@ -15,12 +16,9 @@ import (
 	"github.com/monopipe/monopipe/pipelines/manifest"
 )
 
-// maxPathReasons caps how many changed paths a component's reasons list.
-const maxPathReasons = 5
-
 // Make plans: it reads the manifests at head, asks detect what changed
-// between base and head, and selects the affected components and everything
-// that depends on them.
+// between base and head, selects the affected components and everything
+// that depends on them, and lists the components head no longer has.
 func Make(ctx context.Context, opts Options) (*Plan, error) {
 	repo, err := detect.Open(opts.Dir)
 	if err != nil {
@@ -31,31 +29,32 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Head == "" {
+		fsys = statFS{FS: fsys, root: repo.Root()}
+	}
 	ws, err := manifest.ReadWorkspace(fsys)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Workspace: ws, Manifests: map[string]*manifest.Component{}}
+	p := &Plan{Workspace: ws, Manifests: map[string]*manifest.Component{}, Removed: []Removed{}}
 	var res *detect.Result
-	if !opts.All {
-		res, err = repo.Changes(ctx, detect.Range{Base: opts.Base, Head: opts.Head, BaseBranch: ws.BaseBranch, Marker: ws.FullRebuildMarker})
-		if err != nil {
-			return nil, err
-		}
+	switch {
+	case !opts.All:
+		res, err = repo.Changes(ctx, detect.Range{Base: opts.Base, Head: opts.Head, BaseBranch: ws.BaseBranch, Marker: ws.FullRebuildMarker, IgnoreSubmodules: ws.Submodules})
+	case opts.Head == "":
+		// --all sees the components the default mode sees: the working
+		// tree's files as git lists them (not ignored folders, nested
+		// repositories or submodules' contents).
+		res, err = repo.Changes(ctx, detect.Range{Base: "HEAD", BaseBranch: ws.BaseBranch})
+	}
+	if err != nil {
+		return nil, err
 	}
 	// The working tree's file list comes with the change set; listing it
 	// again would walk the whole tree a second time. Blob ids known
 	// without reading the files let parsed manifests be reused from the
 	// last run.
-	var paths []string
-	var known func(string) (plumbing.Hash, bool)
-	if res != nil && res.Worktree {
-		paths = manifest.MatchComponents(res.Files, ws.Components)
-		known = res.Blob
-	} else if paths, known, err = findComponents(repo.GitDir(), fsys, ws.Components); err != nil {
-		return nil, err
-	}
-	comps, err := parseManifests(repo.GitDir(), fsys, paths, known)
+	comps, err := discover(repo, fsys, ws, res)
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +82,18 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		if res.Everything {
 			p.All, p.Reason = true, res.Reason
 		} else {
-			reasons = Affected(ws, g, res.Paths)
-			p.Reason = summary(res, len(reasons))
+			cs := &changeSet{repo: repo, res: res, head: fsys, ws: ws, g: g}
+			out, err := cs.affected()
+			if err != nil {
+				return nil, err
+			}
+			p.Removed = out.removed
+			if out.all != "" {
+				p.All, p.Reason = true, out.all
+			} else {
+				reasons = out.reasons
+				p.Reason = summary(res, len(reasons))
+			}
 		}
 	}
 	if p.All {
@@ -95,6 +104,42 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	p.Components = selectComponents(g, reasons, opts.Components)
 	return p, nil
 }
+
+// discover finds and parses the component files of fsys: among the
+// working tree's files that res lists when res is of the working tree,
+// else by searching fsys.
+func discover(repo *detect.Repo, fsys fs.FS, ws *manifest.Workspace, res *detect.Result) ([]*manifest.Component, error) {
+	var paths []string
+	var known func(string) (plumbing.Hash, bool)
+	var err error
+	if res != nil && res.Worktree {
+		if paths, err = manifest.MatchComponents(res.Files, ws.Components); err != nil {
+			return nil, err
+		}
+		known = res.Blob
+	} else if paths, known, err = findComponents(repo.GitDir(), fsys, ws.Components); err != nil {
+		return nil, err
+	}
+	return parseManifests(repo.GitDir(), fsys, paths, known)
+}
+
+// statFS is the working tree with a Stat that follows symbolic links
+// without opening the file, for manifest.StatFile: opening a FIFO blocks.
+type statFS struct {
+	fs.FS
+	root string
+}
+
+// Stat describes the named file, following symbolic links.
+func (s statFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	return os.Stat(filepath.Join(s.root, filepath.FromSlash(name)))
+}
+
+// ReadFile reads the named file.
+func (s statFS) ReadFile(name string) ([]byte, error) { return fs.ReadFile(s.FS, name) }
 
 func checkNames(g *graph.Graph, names []string) error {
 	for _, n := range names {
@@ -113,124 +158,6 @@ func summary(res *detect.Result, n int) string {
 		where += ", working tree included"
 	}
 	return fmt.Sprintf("%d changed paths affect %d components (%s)", len(res.Paths), n, where)
-}
-
-// Affected maps changed paths to the components they affect, with reasons,
-// then adds every component that depends on an affected one, transitively,
-// with the chain.
-func Affected(ws *manifest.Workspace, g *graph.Graph, paths []string) map[string][]string {
-	byDir := map[string]*globbed{}
-	var all, withInputs []*globbed
-	for _, n := range g.Order() {
-		c := g.Component(n)
-		gc := &globbed{c, manifest.RepoGlobs(c.Dir, c.Inputs), manifest.RepoGlobs(c.Dir, c.Ignore)}
-		byDir[c.Dir] = gc
-		all = append(all, gc)
-		if len(gc.inputs) > 0 {
-			withInputs = append(withInputs, gc)
-		}
-	}
-	direct := map[string][]string{}
-	hits := map[string]int{}
-	note := func(c *globbed, p, why string) {
-		if matchAny(c.ignore, p) {
-			return
-		}
-		hits[c.Name]++
-		if hits[c.Name] <= maxPathReasons {
-			direct[c.Name] = append(direct[c.Name], why)
-		}
-	}
-	for _, p := range paths {
-		if matchAny(ws.Ignore, p) {
-			continue
-		}
-		if m := firstMatch(ws.Global, p); m != "" {
-			for _, c := range all {
-				note(c, p, fmt.Sprintf("global %s changed (matches %q)", p, m))
-			}
-			continue
-		}
-		own := owner(byDir, p)
-		if own != nil {
-			if p == own.Path {
-				note(own, p, "manifest "+p+" changed")
-			} else {
-				note(own, p, p+" changed")
-			}
-		}
-		for _, c := range withInputs {
-			if m := firstMatch(c.inputs, p); m != "" && c != own {
-				note(c, p, fmt.Sprintf("input %s changed (matches %q)", p, m))
-			}
-		}
-	}
-	for n, k := range hits {
-		if k > maxPathReasons {
-			direct[n] = append(direct[n], fmt.Sprintf("and %d more changed paths", k-maxPathReasons))
-		}
-	}
-	return addDependents(g, direct)
-}
-
-// globbed is a component with its globs made repo-relative.
-type globbed struct {
-	*manifest.Component
-	inputs, ignore []string
-}
-
-// addDependents walks from the directly affected components to their
-// dependents, breadth first, recording the shortest chain to a change.
-func addDependents(g *graph.Graph, direct map[string][]string) map[string][]string {
-	out := map[string][]string{}
-	via := map[string]string{} // dependent → the component it was reached from
-	var queue []string
-	for _, n := range g.Order() { // deterministic order
-		if rs, ok := direct[n]; ok {
-			out[n] = rs
-			queue = append(queue, n)
-		}
-	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, d := range g.Dependents(n) {
-			if _, done := out[d]; done {
-				continue
-			}
-			via[d] = n
-			chain := []string{d}
-			for x := d; via[x] != ""; x = via[x] {
-				chain = append(chain, via[x])
-			}
-			out[d] = []string{"depends on " + n + ": " + strings.Join(chain, " → ") + " (changed)"}
-			queue = append(queue, d)
-		}
-	}
-	return out
-}
-
-// owner is the component whose folder is the deepest one containing p.
-func owner(byDir map[string]*globbed, p string) *globbed {
-	for d := path.Dir(p); ; d = path.Dir(d) {
-		if c, ok := byDir[d]; ok {
-			return c
-		}
-		if d == "." || d == "/" {
-			return nil
-		}
-	}
-}
-
-func matchAny(globs []string, p string) bool { return firstMatch(globs, p) != "" }
-
-func firstMatch(globs []string, p string) string {
-	for _, g := range globs {
-		if ok, _ := doublestar.Match(strings.TrimPrefix(g, "/"), p); ok {
-			return g
-		}
-	}
-	return ""
 }
 
 // selectComponents orders the affected components dependencies first,

@@ -517,6 +517,19 @@ func TestBadInput(t *testing.T) {
 			"monopipe.yaml":    "baseBranch: main\nignores: [x]\n",
 			"a/component.yaml": "name: a\nkind: go\n",
 		}, Options{}, `monopipe.yaml:2: unknown key "ignores"`},
+		{"second YAML document", map[string]string{
+			"a/component.yaml": "name: a\nkind: go\n---\nname: b\n",
+		}, Options{}, "a/component.yaml:3: a second YAML document"},
+		{"null dependency", map[string]string{
+			"a/component.yaml": "name: a\nkind: go\ndependsOn: [~]\n",
+		}, Options{}, "a/component.yaml:3: dependsOn has an empty entry"},
+		{"name too long for an image tag", map[string]string{
+			"a/component.yaml": "name: " + strings.Repeat("x", 5000) + "\nkind: go\n",
+		}, Options{Head: "HEAD"}, "a/component.yaml:1: name is 5000 characters long; at most 128"},
+		{"bad discovery glob", map[string]string{
+			"monopipe.yaml":    "components:\n  - \"a/{b\"\n",
+			"a/component.yaml": "name: a\nkind: go\n",
+		}, Options{}, `monopipe.yaml:2: components: bad glob "a/{b"`},
 		{"unknown --component", map[string]string{
 			"a/component.yaml": "name: a\nkind: go\n",
 		}, Options{Components: []string{"b"}}, "--component b: no such component (known: a)"},

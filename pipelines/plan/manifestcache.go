@@ -150,6 +150,9 @@ type hashingFS struct {
 	ids map[string]plumbing.Hash
 }
 
+// Stat describes the named file without opening it (manifest.StatFile).
+func (h *hashingFS) Stat(name string) (fs.FileInfo, error) { return manifest.StatFile(h.FS, name) }
+
 // ReadFile reads the named file and records its blob id.
 func (h *hashingFS) ReadFile(name string) ([]byte, error) {
 	data, err := fs.ReadFile(h.FS, name)

@@ -19,6 +19,9 @@ type Plan struct {
 	Reason string `json:"reason"`
 	// Components are the selected components, dependencies first.
 	Components []Component `json:"components"`
+	// Removed are the components that exist at base and not at head
+	// (deleted, or renamed), so that their deployments can be retired.
+	Removed []Removed `json:"removed"`
 
 	// Workspace is the parsed monopipe.yaml.
 	Workspace *manifest.Workspace `json:"-"`
@@ -41,6 +44,15 @@ type Component struct {
 
 	// Manifest is the component's parsed component.yaml.
 	Manifest *manifest.Component `json:"-"`
+}
+
+// Removed is a component of the base revision that head no longer has.
+type Removed struct {
+	Name string `json:"name"`
+	// Dir is the component's folder at base.
+	Dir string `json:"dir"`
+	// Reason says how it went, e.g. "services/old/component.yaml deleted".
+	Reason string `json:"reason"`
 }
 
 // Options say what to plan.

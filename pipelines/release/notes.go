@@ -3,17 +3,15 @@ package release
 import (
 	"errors"
 	"fmt"
-	"path"
-	"sort"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/ownership"
 )
 
 // Commit is one entry of release notes.
@@ -51,10 +49,12 @@ func (n Notes) Markdown() string {
 }
 
 // ReleaseNotes lists the commits reachable from t's tag, and not from the
-// component's previous tag, that changed a file of the component: its
-// folder (less nested components' folders and its ignore globs) or its
-// inputs. comps are all the repository's components at the tag.
-func ReleaseNotes(repo *git.Repository, t Target, comps []*manifest.Component) (Notes, error) {
+// component's previous tag, that changed a path affecting the component,
+// by the rule plan uses (package ownership): its folder less nested
+// components' folders, its inputs and the workspace's global globs, less
+// its own and the workspace's ignore globs. ws and comps are the
+// repository's workspace and components at the tag.
+func ReleaseNotes(repo *git.Repository, ws *manifest.Workspace, t Target, comps []*manifest.Component) (Notes, error) {
 	n := Notes{Tag: t.Tag}
 	head, err := tagCommit(repo, t.Tag)
 	if err != nil {
@@ -77,7 +77,8 @@ func ReleaseNotes(repo *git.Repository, t Target, comps []*manifest.Component) (
 			return n, fmt.Errorf("walk history of %s: %w", n.Previous, err)
 		}
 	}
-	touches := pathMatcher(t.Component, comps)
+	rules := ownership.New(ws, comps)
+	touches := func(p string) bool { return rules.Touches(t.Component, p) }
 	err = object.NewCommitIterCTime(head, seen, nil).ForEach(func(c *object.Commit) error {
 		if c.NumParents() > 1 {
 			return nil
@@ -147,50 +148,6 @@ func previousTag(repo *git.Repository, t Target) (string, error) {
 		return "", fmt.Errorf("list tags: %w", err)
 	}
 	return bestTag, nil
-}
-
-// pathMatcher says whether a repo-relative path belongs to c for its notes.
-func pathMatcher(c *manifest.Component, comps []*manifest.Component) func(string) bool {
-	inputs := manifest.RepoGlobs(c.Dir, c.Inputs)
-	ignore := manifest.RepoGlobs(c.Dir, c.Ignore)
-	var nested []string
-	for _, o := range comps {
-		if o.Dir != c.Dir && under(o.Dir, c.Dir) {
-			nested = append(nested, o.Dir)
-		}
-	}
-	sort.Strings(nested)
-	return func(p string) bool {
-		if matchAny(ignore, p) {
-			return false
-		}
-		if matchAny(inputs, p) {
-			return true
-		}
-		if !under(path.Dir(p), c.Dir) {
-			return false
-		}
-		for _, d := range nested {
-			if under(path.Dir(p), d) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-// under reports whether folder dir is folder parent or inside it.
-func under(dir, parent string) bool {
-	return parent == "." || dir == parent || strings.HasPrefix(dir, parent+"/")
-}
-
-func matchAny(globs []string, p string) bool {
-	for _, g := range globs {
-		if ok, _ := doublestar.Match(g, p); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // touched reports whether commit c (not a merge) changed a matching path.

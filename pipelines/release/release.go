@@ -3,7 +3,6 @@ package release
 import (
 	"fmt"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 )
@@ -35,10 +34,12 @@ func (r *Release) Name() string { return r.Component.Name + " " + r.Version.Stri
 // recorded version, and computes the release notes. Every failure is an
 // error that names the tag and what is wrong.
 func Prepare(dir, tag string) (*Release, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	r, err := detect.Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)
+		return nil, err
 	}
+	defer r.Close()
+	repo := r.Git()
 	commit, err := tagCommit(repo, tag)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func Prepare(dir, tag string) (*Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tag %s: %w", tag, err)
 	}
-	notes, err := ReleaseNotes(repo, t, comps)
+	notes, err := ReleaseNotes(repo, ws, t, comps)
 	if err != nil {
 		return nil, err
 	}

@@ -212,3 +212,38 @@ func TestCheckVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestNotesFollowPlanOwnership checks that release notes use plan's
+// ownership rule: the workspace's ignore globs take paths away and its
+// global globs add them, like they do for plan.
+func TestNotesFollowPlanOwnership(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git binary not on PATH")
+	}
+	r := &datedRepo{Repo: gittest.New(t), t: t}
+	r.commit("Add api", map[string]string{
+		"monopipe.yaml":        "global: [go.work]\nignore: [\"**/*.md\"]\nrelease:\n  githubRelease: false\n",
+		"go.work":              "go 1.26\n",
+		"api/component.yaml":   "name: api\nkind: go\n",
+		"api/VERSION":          "1.0.0\n",
+		"api/main.go":          "package main\n",
+		"other/component.yaml": "name: other\nkind: go\n",
+	})
+	r.Git("tag", "api/v1.0.0")
+	r.commit("Api readme", map[string]string{"api/README.md": "# api\n"})
+	r.commit("Bump go.work", map[string]string{"go.work": "go 1.26.1\n"})
+	r.commit("Other only", map[string]string{"other/x.go": "package x\n"})
+	r.commit("Api 1.1.0", map[string]string{"api/VERSION": "1.1.0\n"})
+	r.Git("tag", "api/v1.1.0")
+	rel, err := Prepare(r.Dir, "api/v1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, c := range rel.Notes.Commits {
+		subjects = append(subjects, c.Subject)
+	}
+	if got, want := strings.Join(subjects, "|"), "Api 1.1.0|Bump go.work"; got != want {
+		t.Errorf("notes commits = %q, want %q", got, want)
+	}
+}

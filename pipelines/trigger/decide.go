@@ -1,6 +1,10 @@
 package trigger
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/monopipe/monopipe/pipelines/detect"
+)
 
 // Action is what a run does.
 type Action string
@@ -18,9 +22,11 @@ const (
 // Decision is what a run must do.
 type Decision struct {
 	Action Action `json:"action"`
-	// Base and Head are the revisions change detection compares. Base may
-	// be ZeroSHA (a new branch) or "" (no base known): detection then picks
-	// its default.
+	// Base and Head are the revisions change detection compares; it
+	// compares head with the merge-base of Base and Head (git diff
+	// base...head), which for a push is Base itself. Base may be
+	// detect.ZeroID (a new branch) or "" (no base known): detection then
+	// picks its default.
 	Base string `json:"base,omitempty"`
 	Head string `json:"head,omitempty"`
 	// Tag is the tag to release (ActionRelease).
@@ -40,10 +46,12 @@ type Decision struct {
 // Decide says what to do for a trigger; baseBranch is the branch that pull
 // requests merge into (manifest.Workspace.BaseBranch).
 //
-//   - pull request: build and test what changed since the merge-base with
-//     the pull request's base commit;
+//   - pull request: build and test what changed since the merge-base of
+//     the pull request's base commit and its head (the pull request's own
+//     changes, not those merged to the base branch since it forked);
 //   - push to a branch: build and test what changed since the pushed-before
-//     commit; on baseBranch also publish and deploy;
+//     commit (a force push: as for a new branch); on baseBranch also publish
+//     and deploy;
 //   - manual run: like a push to its branch, with detection's default base;
 //   - tag: release;
 //   - a deletion or a closed pull request: nothing;
@@ -58,14 +66,21 @@ func Decide(t Trigger, baseBranch string) Decision {
 		d = Decision{Action: ActionRelease, Head: t.HeadSHA, Tag: t.Tag, Publish: !t.Fork, Deploy: !t.Fork, Secrets: !t.Fork,
 			Reason: fmt.Sprintf("tag %s: release", t.Tag)}
 	case t.Event == EventPullRequest:
-		d.Reason = fmt.Sprintf("pull request #%d: build and test changes since its base %s", t.PRNumber, short(t.BaseSHA))
+		d.Reason = fmt.Sprintf("pull request #%d: build and test changes since its merge-base with base %s", t.PRNumber, short(t.BaseSHA))
 		if t.Fork {
 			d.Reason += " (from a fork: no secrets, no publish)"
 		}
 	case t.Event == EventManual:
 		d.Base = ""
 		d.Reason = fmt.Sprintf("manual run on %s: build and test changes", refName(t))
-	case t.BaseSHA == "" || t.BaseSHA == ZeroSHA:
+	case t.Event == EventPush && t.Forced:
+		// Detection compares from the merge-base of base and head, which
+		// for a rewritten branch would miss what the dropped commits
+		// changed: compare as for a new branch instead (on the base branch
+		// that selects everything).
+		d.Base = detect.ZeroID
+		d.Reason = fmt.Sprintf("force push to %s: the commit before is no longer in its history; build and test changes as for a new branch", t.Branch)
+	case t.BaseSHA == "" || t.BaseSHA == detect.ZeroID:
 		d.Reason = fmt.Sprintf("push to new branch %s: build and test changes against the default base", t.Branch)
 	default:
 		d.Reason = fmt.Sprintf("push to %s: build and test changes since %s", t.Branch, short(t.BaseSHA))

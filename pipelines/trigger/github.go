@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/monopipe/monopipe/pipelines/detect"
 )
 
 // FromGitHub parses a GitHub Actions event: its name ($GITHUB_EVENT_NAME) and
@@ -38,7 +40,7 @@ func FromGitHub(eventName string, payload []byte, sha string) (Trigger, error) {
 		// create carries a short ref: a new tag, or a new branch (no base).
 		t = Trigger{Event: EventTag, HeadSHA: sha, Tag: e.GetRef()}
 		if e.GetRefType() != "tag" {
-			t = Trigger{Event: EventPush, BaseSHA: ZeroSHA, HeadSHA: sha, Branch: e.GetRef()}
+			t = Trigger{Event: EventPush, BaseSHA: detect.ZeroID, HeadSHA: sha, Branch: e.GetRef()}
 		}
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
 	case *github.ReleaseEvent:
@@ -57,7 +59,7 @@ func FromGitHub(eventName string, payload []byte, sha string) (Trigger, error) {
 }
 
 func fromPush(e *github.PushEvent) Trigger {
-	t := Trigger{Event: EventPush, BaseSHA: e.GetBefore(), HeadSHA: e.GetAfter(), Deleted: e.GetDeleted() || e.GetAfter() == ZeroSHA}
+	t := Trigger{Event: EventPush, BaseSHA: e.GetBefore(), HeadSHA: e.GetAfter(), Forced: e.GetForced(), Deleted: e.GetDeleted() || e.GetAfter() == detect.ZeroID}
 	setRef(&t, e.GetRef())
 	return t
 }

@@ -21,15 +21,11 @@ const (
 	EventManual      Event = "manual"
 )
 
-// ZeroSHA is the commit id git hosts send for "no commit": the before of a
-// new branch, the after of a deletion. Detection treats it as an unknown base.
-const ZeroSHA = "0000000000000000000000000000000000000000"
-
 // Trigger is what started a run, independent of the CI system.
 type Trigger struct {
 	Event Event `json:"event"`
 	// BaseSHA is the commit to compare against: the pull request's base,
-	// the pushed-before commit (ZeroSHA for a new branch), or "".
+	// the pushed-before commit (detect.ZeroID for a new branch), or "".
 	BaseSHA string `json:"baseSha,omitempty"`
 	// HeadSHA is the commit to build.
 	HeadSHA string `json:"headSha,omitempty"`
@@ -44,6 +40,9 @@ type Trigger struct {
 	// Fork is true for a pull request whose head lives in another
 	// repository: it gets no secrets and never publishes.
 	Fork bool `json:"fork,omitempty"`
+	// Forced is true for a push that rewrote the branch: the commit it
+	// had before is no longer in its history.
+	Forced bool `json:"forced,omitempty"`
 	// Deleted is true when a branch or tag was deleted, or a pull request
 	// closed: there is nothing to build.
 	Deleted bool `json:"deleted,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/monopipe/monopipe/internal/wanterr"
+	"github.com/monopipe/monopipe/pipelines/detect"
 )
 
 const (
@@ -70,14 +71,14 @@ func TestFromGitHubAndDecide(t *testing.T) {
 	}{
 		{
 			name: "first push of the base branch", event: "push", file: "push-new-branch.json", base: "master",
-			want:    Trigger{Event: EventPush, BaseSHA: ZeroSHA, HeadSHA: pushHead, Branch: "master", Repo: helloWorld},
-			decided: Decision{Action: ActionBuild, Base: ZeroSHA, Head: pushHead, Publish: true, Deploy: true, Secrets: true},
+			want:    Trigger{Event: EventPush, BaseSHA: detect.ZeroID, HeadSHA: pushHead, Branch: "master", Repo: helloWorld},
+			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: pushHead, Publish: true, Deploy: true, Secrets: true},
 		},
 		{
 			name: "first push of a feature branch", event: "push", file: "push-new-branch.json", base: "main",
 			edits:   map[string]any{"ref": "refs/heads/feature/x"},
-			want:    Trigger{Event: EventPush, BaseSHA: ZeroSHA, HeadSHA: pushHead, Branch: "feature/x", Repo: helloWorld},
-			decided: Decision{Action: ActionBuild, Base: ZeroSHA, Head: pushHead, Secrets: true},
+			want:    Trigger{Event: EventPush, BaseSHA: detect.ZeroID, HeadSHA: pushHead, Branch: "feature/x", Repo: helloWorld},
+			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: pushHead, Secrets: true},
 		},
 		{
 			name: "later push to a branch", event: "push", file: "push-new-branch.json", base: "main",
@@ -92,19 +93,25 @@ func TestFromGitHubAndDecide(t *testing.T) {
 			decided: Decision{Action: ActionBuild, Base: prBase, Head: pushHead, Publish: true, Deploy: true, Secrets: true},
 		},
 		{
+			name: "force push to a branch", event: "push", file: "push-new-branch.json", base: "main",
+			edits:   map[string]any{"ref": "refs/heads/dev", "before": prBase, "created": false, "forced": true},
+			want:    Trigger{Event: EventPush, BaseSHA: prBase, HeadSHA: pushHead, Branch: "dev", Forced: true, Repo: helloWorld},
+			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: pushHead, Secrets: true},
+		},
+		{
 			name: "tag deleted", event: "push", file: "push-tag-deleted.json", base: "master",
-			want:    Trigger{Event: EventTag, HeadSHA: ZeroSHA, Tag: "simple-tag", Deleted: true, Repo: helloWorld},
+			want:    Trigger{Event: EventTag, HeadSHA: detect.ZeroID, Tag: "simple-tag", Deleted: true, Repo: helloWorld},
 			decided: Decision{Action: ActionNone},
 		},
 		{
 			name: "branch deleted", event: "push", file: "push-tag-deleted.json", base: "master",
 			edits:   map[string]any{"ref": "refs/heads/old"},
-			want:    Trigger{Event: EventPush, BaseSHA: pushHead, HeadSHA: ZeroSHA, Branch: "old", Deleted: true, Repo: helloWorld},
+			want:    Trigger{Event: EventPush, BaseSHA: pushHead, HeadSHA: detect.ZeroID, Branch: "old", Deleted: true, Repo: helloWorld},
 			decided: Decision{Action: ActionNone},
 		},
 		{
 			name: "tag pushed", event: "push", file: "push-tag-deleted.json", base: "master",
-			edits:   map[string]any{"ref": "refs/tags/api/v1.2.3", "before": ZeroSHA, "after": pushHead, "deleted": false, "created": true},
+			edits:   map[string]any{"ref": "refs/tags/api/v1.2.3", "before": detect.ZeroID, "after": pushHead, "deleted": false, "created": true},
 			want:    Trigger{Event: EventTag, HeadSHA: pushHead, Tag: "api/v1.2.3", Repo: helloWorld},
 			decided: Decision{Action: ActionRelease, Head: pushHead, Tag: "api/v1.2.3", Publish: true, Deploy: true, Secrets: true},
 		},
@@ -155,8 +162,8 @@ func TestFromGitHubAndDecide(t *testing.T) {
 		{
 			name: "branch created", event: "create", file: "create-tag.json", sha: envSHA, base: "master",
 			edits:   map[string]any{"ref_type": "branch", "ref": "feature"},
-			want:    Trigger{Event: EventPush, BaseSHA: ZeroSHA, HeadSHA: envSHA, Branch: "feature", Repo: helloWorld},
-			decided: Decision{Action: ActionBuild, Base: ZeroSHA, Head: envSHA, Secrets: true},
+			want:    Trigger{Event: EventPush, BaseSHA: detect.ZeroID, HeadSHA: envSHA, Branch: "feature", Repo: helloWorld},
+			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: envSHA, Secrets: true},
 		},
 		{
 			name: "release published", event: "release", file: "release-published.json", sha: envSHA, base: "master",

@@ -1,0 +1,3 @@
+package fixture
+
+import _ "example.com/web"

@@ -1,0 +1,4 @@
+// Package web is vendored: its imports are not api's.
+package web
+
+import _ "example.com/tool"

@@ -1,0 +1,3 @@
+module "example.com/tool" // quoted
+
+go 1.26

@@ -1,0 +1,4 @@
+package internal
+
+// X is.
+func X() {}

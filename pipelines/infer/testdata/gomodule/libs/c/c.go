@@ -1,0 +1,4 @@
+package c
+
+// Y is.
+func Y() {}

@@ -1,0 +1,4 @@
+package shared
+
+// Z is.
+func Z() {}

@@ -1,0 +1,157 @@
+package manifest
+
+import (
+	"reflect"
+	"strings"
+)
+
+// Which workspace keys a change applies to. Keys not listed in
+// perComponentKeys or noBuildKeys (components, global, ignore, baseBranch,
+// and any key added later) change what every component is, how paths map
+// to components or when they publish and deploy: a change there affects
+// every component.
+var (
+	// perComponentKeys are defaults that components inherit (see
+	// SettingsChanges).
+	perComponentKeys = map[string]bool{"images": true, "publish": true, "deploy": true, "release": true}
+	// noBuildKeys change nothing that is built, published or deployed.
+	noBuildKeys = map[string]bool{"fullRebuildMarker": true}
+)
+
+// WorkspaceChanges lists the top-level workspace keys whose change
+// between base and head affects every component, sorted by key.
+func WorkspaceChanges(base, head *Workspace) []string {
+	var out []string
+	bv, hv := reflect.ValueOf(base).Elem(), reflect.ValueOf(head).Elem()
+	t := bv.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := yamlKey(t.Field(i))
+		if key == "" || perComponentKeys[key] || noBuildKeys[key] {
+			continue
+		}
+		if !equalValues(bv.Field(i), hv.Field(i)) {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// SettingsChanges lists, as dotted key paths (publish.image.registry), the
+// workspace defaults whose change between base and head alters what
+// component c builds, publishes, deploys or releases: the base images its
+// kind uses (unless build.image replaces them) and the publish, deploy and
+// release settings it inherits (a key its own section sets overrides the
+// default, as Merge does).
+func SettingsChanges(base, head *Workspace, c *Component) []string {
+	var out []string
+	for _, k := range c.ImageKeys() {
+		if base.Images.get(k) != head.Images.get(k) {
+			out = append(out, "images."+k)
+		}
+	}
+	pb, errB := base.Publish.Merge(c.Publish)
+	ph, errH := head.Publish.Merge(c.Publish)
+	out = appendChanged(out, "publish", pb, ph, errB != nil || errH != nil)
+	db, errB := base.Deploy.Merge(c.Deploy)
+	dh, errH := head.Deploy.Merge(c.Deploy)
+	out = appendChanged(out, "deploy", db, dh, errB != nil || errH != nil)
+	rb, errB := base.Release.Merge(c.Release)
+	rh, errH := head.Release.Merge(c.Release)
+	return appendChanged(out, "release", rb, rh, errB != nil || errH != nil)
+}
+
+// ImageKeys are the keys of the workspace's images section that c's build
+// uses: its kind's base image unless build.image replaces it, and for go
+// the runtime image its binaries are copied into (custom builds run in the
+// runtime image). The build package follows the same rule.
+func (c *Component) ImageKeys() []string {
+	own := c.Build.Image != ""
+	switch c.Kind {
+	case KindGo:
+		if own {
+			return []string{"runtime"}
+		}
+		return []string{"go", "runtime"}
+	case KindPython, KindNode:
+		if own {
+			return nil
+		}
+		return []string{string(c.Kind)}
+	case KindCustom:
+		if own {
+			return nil
+		}
+		return []string{"runtime"}
+	}
+	return nil
+}
+
+func (i Images) get(key string) string {
+	switch key {
+	case "go":
+		return i.Go
+	case "python":
+		return i.Python
+	case "node":
+		return i.Node
+	case "runtime":
+		return i.Runtime
+	}
+	return ""
+}
+
+// appendChanged appends prefix's changed key paths between a and b (or
+// prefix itself when the values could not be computed).
+func appendChanged[T any](out []string, prefix string, a, b T, failed bool) []string {
+	if failed {
+		return append(out, prefix)
+	}
+	return diffKeys(out, prefix, reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+// diffKeys appends the dotted paths of the leaves that differ between a
+// and b, two values of one struct type with yaml tags.
+func diffKeys(out []string, prefix string, a, b reflect.Value) []string {
+	if a.Kind() != reflect.Struct {
+		if !equalValues(a, b) {
+			out = append(out, prefix)
+		}
+		return out
+	}
+	t := a.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if key := yamlKey(t.Field(i)); key != "" {
+			out = diffKeys(out, prefix+"."+key, a.Field(i), b.Field(i))
+		}
+	}
+	return out
+}
+
+// equalValues compares two values, taking nil and empty lists and maps as
+// equal.
+func equalValues(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Slice, reflect.Map:
+		if a.Len() == 0 && b.Len() == 0 {
+			return true
+		}
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalValues(a.Elem(), b.Elem())
+	}
+	return reflect.DeepEqual(a.Interface(), b.Interface())
+}
+
+// yamlKey is a struct field's yaml key, "" for fields not read from yaml.
+func yamlKey(f reflect.StructField) string {
+	tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if tag == "-" || !f.IsExported() {
+		return ""
+	}
+	if tag == "" {
+		return strings.ToLower(f.Name)
+	}
+	return tag
+}

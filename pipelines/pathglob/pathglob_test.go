@@ -1,0 +1,124 @@
+package pathglob
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"components/{a,b}", "components/a", true},
+		{"components/{a,b}", "components/c", false},
+		{"/go.work", "go.work", true},
+		{"**/*.md", "services/api/README.md", true},
+		{"**/*.md", "README.md", true},
+		{"services/*", "services/api/x", false},
+		{"docs/**", "docs/a/b.txt", true},
+		{"[ab]/x", "a/x", true},
+		{"{", "{", false}, // malformed: matches nothing
+	}
+	for _, tt := range tests {
+		if got := Match(tt.pattern, tt.path); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, g := range []string{"a/{b,c}", "**/x", "/a/*", "[a-z]"} {
+		if err := Validate(g); err != nil {
+			t.Errorf("Validate(%q) = %v", g, err)
+		}
+	}
+	for _, g := range []string{"a/{b,c", "[a-", `x\`} {
+		if err := Validate(g); err == nil {
+			t.Errorf("Validate(%q) = nil, want an error", g)
+		}
+	}
+}
+
+func TestCouldMatchBelow(t *testing.T) {
+	tests := []struct {
+		pattern, dir string
+		ok, named    bool
+	}{
+		{"components/{a,b}", "components", true, true},
+		{"components/{a,b}", "components/a", true, true},
+		{"components/{a,b}", "components/c", false, false},
+		{"components/{a,b}", "other", false, false},
+		{"{libs,services}/*", "services", true, true},
+		{"{libs,services}/*", "tools", false, false},
+		{"services/*", "services/api", true, false},
+		{"services/api", "services/api", true, true},
+		{"services/*", "services/api/x", false, false},
+		{"services/**", "services/api/x/y", true, false},
+		{"**/vendor/*", "a/vendor", true, true},
+		{"**/*", "a/vendor", true, false},
+		{"{a/vendor,b}/*", "a/vendor", true, true},
+		{"x/{a,{b,c}}", "x/c", true, true},
+		{"[{]/x", "{", true, false},
+		{"a/*", ".", true, true},
+	}
+	for _, tt := range tests {
+		ok, named := CouldMatchBelow(tt.pattern, tt.dir)
+		if ok != tt.ok || named != tt.named {
+			t.Errorf("CouldMatchBelow(%q, %q) = %v, %v; want %v, %v", tt.pattern, tt.dir, ok, named, tt.ok, tt.named)
+		}
+	}
+}
+
+// TestCouldMatchBelowNeverPrunesAMatch checks the pruning against Match:
+// whenever a path at or below dir matches, dir must be searched.
+func TestCouldMatchBelowNeverPrunesAMatch(t *testing.T) {
+	patterns := []string{"a/{b,c}", "{a,b}/c", "a/{b/c,d}", "**/c", "a/**", "*/b", "a/[bc]/d", "{a,b}/{c,d}/e", "a/{,b/}c"}
+	paths := []string{"a", "b", "c", "a/b", "a/c", "a/d", "b/c", "a/b/c", "a/b/d", "a/c/d", "b/d/e", "a/c/e", "x/y/c"}
+	for _, g := range patterns {
+		for _, p := range paths {
+			if !Match(g, p) {
+				continue
+			}
+			for d := p; ; {
+				if ok, _ := CouldMatchBelow(g, d); !ok {
+					t.Errorf("CouldMatchBelow(%q, %q) = false, but %q matches", g, d, p)
+				}
+				i := lastSlash(d)
+				if i < 0 {
+					break
+				}
+				d = d[:i]
+			}
+		}
+	}
+}
+
+func lastSlash(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestExpandMatchesWhatThePatternMatches(t *testing.T) {
+	paths := []string{"a/x.go", "b/x.go", "c/x.go", "a/y/z.proto", "b", "a", "shared/a.proto", "shared/b.json"}
+	for _, pat := range []string{"{a,b}/*.go", "/shared/*.{proto,json}", "{a,{b,c}}/**", "plain/**", `\{a,b\}`} {
+		alts := Expand(pat)
+		for _, alt := range alts {
+			if strings.ContainsAny(alt, "{}") && !strings.Contains(alt, `\{`) {
+				t.Errorf("Expand(%q) left braces in %q", pat, alt)
+			}
+		}
+		for _, p := range paths {
+			if want, got := Match(pat, p), Any(alts, p); want != got {
+				t.Errorf("%q on %q: pattern says %v, its alternatives %v say %v", pat, p, want, alts, got)
+			}
+		}
+	}
+	if err := Validate(strings.Repeat("{a,b}", 11)); err == nil {
+		t.Error("Validate accepted 2048 brace alternatives")
+	}
+}
