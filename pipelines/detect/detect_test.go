@@ -707,3 +707,29 @@ func TestWorkFS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBlobAfterSameSizeEdit checks that Result.Blob (which the manifest
+// cache keys on) does not vouch for a file edited to the same size with
+// its mtime put back: only the ctime shows the edit.
+func TestBlobAfterSameSizeEdit(t *testing.T) {
+	r := newBase(t)
+	sameSizeEditKeepingMtime(t, r, "a/x.go", "package b\n")
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	res, err := repo.Changes(context.Background(), Range{Base: "HEAD", BaseBranch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := res.Blob("a/x.go"); ok {
+		t.Errorf("Blob(a/x.go) = %s for an edited file", h)
+	}
+	if _, ok := res.Blob("a/y.go"); !ok {
+		t.Error("Blob(a/y.go) unknown for an unchanged file")
+	}
+	if !slices.Contains(res.Paths, "a/x.go") {
+		t.Errorf("paths = %q, want a/x.go", res.Paths)
+	}
+}
