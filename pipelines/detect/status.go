@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/monopipe/monopipe/internal/cachefile"
 )
@@ -66,6 +67,11 @@ type scan struct {
 	seen         []bool
 	clean        []bool // tracked, in stage 0, and as the index says
 	sparseDirs   []int  // the sparse-directory entries not on disk
+	// indexIgnores: skip-worktree .gitignore files by folder, read from
+	// objects (opened on first use) when not on disk.
+	indexIgnores map[string]plumbing.Hash
+	objMu        sync.Mutex
+	objects      *filesystem.Storage
 	// Submodules: the --ignore-submodules override ("" for the
 	// configuration), and what the walk found, for a superproject.
 	ignoreSubmodules          string
@@ -102,6 +108,7 @@ func (s *scan) readIndex() error {
 	if err := s.applySparse(); err != nil {
 		return err
 	}
+	s.sparseGitignores()
 	s.seen = make([]bool, len(s.entries))
 	s.clean = make([]bool, len(s.entries))
 	s.dirs = groupByFolder(s.entries)
@@ -181,6 +188,11 @@ func (s *scan) run() {
 		return
 	}
 	defer s.rootDir.close()
+	defer func() {
+		if s.objects != nil {
+			s.objects.Close()
+		}
+	}()
 
 	q := newWalkQueue(runtime.GOMAXPROCS(0), dirTask{ps: ps})
 	walkers := make([]*walker, q.workers)

@@ -118,11 +118,25 @@ func (s *scan) visit(w *walker, t dirTask) {
 	ps := t.ps
 	for _, de := range list {
 		if isGitignore(de) {
+			if st, err := f.lstat(name(de.name)); err == nil && st.mode&sIFMT == sIFLNK {
+				continue // git does not follow a symlinked .gitignore
+			}
 			data, err := readFileAt(f, name(de.name))
 			if err != nil && !isNotExist(err) {
 				s.fail(fmt.Errorf("read %s: %w", filepath.Join(s.root, prefix+de.name), err))
 				return
 			}
+			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
+		}
+	}
+	if !t.excluded && !slices.ContainsFunc(list, isGitignore) {
+		// Not on disk: a sparse checkout's .gitignore is read from the index.
+		data, ok, err := s.indexGitignore(t.dir)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if ok {
 			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
 		}
 	}

@@ -121,6 +121,7 @@ func rules() map[string]rule {
 		"Lambda.code":           {enum: manifest.LambdaCodes},
 		"ImagePublish.latest":   {enum: manifest.LatestValues},
 		"GenericPublish.method": {pattern: caseInsensitive(manifest.GenericMethods)},
+		"Workspace.submodules":  {enum: manifest.SubmoduleModes},
 	}
 }
 
