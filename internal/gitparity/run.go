@@ -1,6 +1,8 @@
 package gitparity
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
@@ -23,6 +25,15 @@ type Answer struct {
 	// harness counts it as a mismatch (git always knows here), with Reason.
 	Everything bool
 	Reason     string
+	// Files, in working-tree mode, are the files present: tracked files
+	// that exist (or are left out by a sparse checkout) and untracked
+	// files that are not ignored; checked by the "files" check when not
+	// nil.
+	Files []string
+	// Blob, when not nil, is the blob id (hex) the detector believes the
+	// working tree's file at path has without reading it; the "blobs"
+	// check reads the file and compares.
+	Blob func(path string) (string, bool)
 }
 
 // Detector runs the change detection under test in the work tree dir:
@@ -36,7 +47,9 @@ var Checks = []struct{ Name, Doc string }{
 	{"commit", "commit mode (root..HEAD, HEAD~1..HEAD, main..HEAD when main is an ancestor) vs git diff"},
 	{"mergebase", "a base that is not an ancestor of head (HEAD..HEAD~1, main..HEAD on a branch), in both modes, vs git diff base...head (issue 13 item 7)"},
 	{"linked", "the worktree and commit checks in every linked work tree too"},
-	{"cold", "each worktree and commit detection run again with <git dir>/monopipe removed, after the warm run (with the caches the previous step left) agreed"},
+	{"cold", "each detection run twice: warm (with the caches under <git dir>/monopipe the previous step left) and cold (removed first); both must agree with git, and a failure in only one of them is charged to this check"},
+	{"files", "working-tree mode: the present files (Result.Files) vs git ls-files --cached (minus --deleted) ∪ --others --exclude-standard"},
+	{"blobs", "working-tree mode: every blob id the detector knows without reading (Result.Blob, which the manifest cache trusts) vs the file's real content"},
 	{"revisions", "revision expressions (reflog, @{-1}, peeled annotated tags, a tag object id, ^{tree}, :path) vs git rev-parse --verify X^{commit}"},
 }
 
@@ -48,9 +61,17 @@ type Config struct {
 	Checks map[string]bool // enabled checks
 	Detect Detector
 
-	// badRevs are the revision expressions already reported in this run:
-	// the revisions check goes on looking for new ones.
+	run *runState // nil outside Run
+}
+
+// runState is what Run remembers between checks.
+type runState struct {
+	// badRevs are the revision expressions already reported: the
+	// revisions check goes on looking for new ones.
 	badRevs map[string]bool
+	// refs are the refs and reflog the revisions check last saw: it is
+	// made again only when they change.
+	refs string
 }
 
 // Failure is the first disagreement with git.
@@ -81,7 +102,7 @@ func Run(t testing.TB, parent string, cfg Config) (fs []*Failure, kinds map[stri
 	g := NewGen(sb, cfg.Seed)
 	kinds = map[string]int{}
 	checks := maps.Clone(cfg.Checks)
-	cfg.Checks, cfg.badRevs = checks, map[string]bool{}
+	cfg.Checks, cfg.run = checks, &runState{badRevs: map[string]bool{}}
 	for step := 0; step <= cfg.Steps; step++ {
 		if step > 0 {
 			kind, script, ok := g.Step(cfg.Ops)
@@ -227,32 +248,51 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 			}
 			kind = "mergebase"
 		}
+		// One answer per cache mode; a failure is charged to the cache
+		// when the modes disagree with each other.
+		type result struct {
+			mode string
+			ans  Answer
+			err  error
+			bad  bool
+		}
+		var rs []result
 		for _, mode := range modes {
-			check := kind
 			if mode == "cold" {
-				check = "cold" // the warm run agreed with git, so the cache is to blame
 				for _, d := range gitDirs {
 					_ = os.RemoveAll(filepath.Join(d, "monopipe"))
 				}
 			}
 			ans, err := cfg.Detect(dir, base, head)
-			var where string
-			if err != nil || ans.Everything != (len(want.Bases) == 0) || Compare(want.Paths, ans.Paths) != nil {
-				where = fmt.Sprintf("in %s, base %s, head %q, %s caches", sb.name(dir), sb.describe(dir, base), head, mode)
+			bad := err != nil || ans.Everything != (len(want.Bases) == 0) ||
+				len(want.Bases) > 0 && Compare(want.Paths, ans.Paths) != nil
+			rs = append(rs, result{mode, ans, err, bad})
+		}
+		for _, r := range rs {
+			if !r.bad {
+				continue
+			}
+			check := kind
+			for _, o := range rs {
+				if !o.bad {
+					check = "cold" // the answer depends on the caches
+				}
+			}
+			where := fmt.Sprintf("in %s, base %s, head %q, %s caches", sb.name(dir), sb.describe(dir, base), head, r.mode)
+			for _, o := range rs {
+				if o.mode != r.mode && !o.bad {
+					where += fmt.Sprintf(" (with %s caches it agrees)", o.mode)
+				}
 			}
 			switch {
-			case err != nil:
-				return fail(check, "%s: detector error: %v\ngit: %q", where, err, want.Paths)
+			case r.err != nil:
+				return fail(check, "%s: detector error: %v\ngit: %q", where, r.err, want.Paths)
 			case len(want.Bases) == 0:
-				if !ans.Everything {
-					return fail(check, "%s: no common history, detector does not say everything\ndetector: %q", where, ans.Paths)
-				}
-			case ans.Everything:
-				return fail(check, "%s: detector says everything (%s)\ngit: %q", where, ans.Reason, want.Paths)
+				return fail(check, "%s: no common history, detector does not say everything\ndetector: %q", where, r.ans.Paths)
+			case r.ans.Everything:
+				return fail(check, "%s: detector says everything (%s)\ngit: %q", where, r.ans.Reason, want.Paths)
 			default:
-				if m := Compare(want.Paths, ans.Paths); m != nil {
-					return fail(check, "%s: %s\ngit:      %q\ndetector: %q", where, m, want.Paths, sortUnique(ans.Paths))
-				}
+				return fail(check, "%s: %s\ngit:      %q\ndetector: %q", where, Compare(want.Paths, r.ans.Paths), want.Paths, sortUnique(r.ans.Paths))
 			}
 		}
 		return nil
@@ -284,6 +324,11 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 				if f := detect("worktree", dir, gitDirs, base, "", want); f != nil {
 					return f
 				}
+			}
+		}
+		if cfg.Checks["files"] || cfg.Checks["blobs"] {
+			if f := sb.checkFiles(cfg, dir, head, fail); f != nil {
+				return f
 			}
 		}
 		if cfg.Checks["commit"] {
@@ -326,6 +371,16 @@ func (sb *Sandbox) describe(dir, rev string) string {
 
 // checkRevisions compares how base revisions resolve.
 func (sb *Sandbox) checkRevisions(cfg Config, o *oracle, fail func(check, format string, args ...any) *Failure) *Failure {
+	if cfg.run != nil {
+		refs, _ := sb.Git(sb.R, "for-each-ref", "--format=%(refname) %(objectname)")
+		log, _ := sb.Git(sb.R, "reflog", "-n", "3", "--format=%H")
+		head, _ := sb.Git(sb.R, "symbolic-ref", "-q", "HEAD")
+		if key := string(refs) + string(log) + string(head); key == cfg.run.refs {
+			return nil // nothing it looks at has changed
+		} else {
+			cfg.run.refs = key
+		}
+	}
 	revs := []string{"HEAD@{1}", "main@{1}", "@{-1}", "HEAD~1", "HEAD^{tree}", "HEAD:README", "HEAD~40"}
 	if out, err := sb.Git(sb.R, "for-each-ref", "--format=%(refname:short) %(objecttype) %(objectname)", "refs/tags"); err == nil {
 		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
@@ -340,7 +395,7 @@ func (sb *Sandbox) checkRevisions(cfg Config, o *oracle, fail func(check, format
 	var bad []string
 	head := sb.RevParse(sb.R, "HEAD")
 	for _, rev := range revs {
-		if cfg.badRevs[rev] {
+		if cfg.run != nil && cfg.run.badRevs[rev] {
 			continue
 		}
 		n := len(bad)
@@ -371,12 +426,114 @@ func (sb *Sandbox) checkRevisions(cfg Config, o *oracle, fail func(check, format
 				bad = append(bad, fmt.Sprintf("--base %s: %s", rev, m))
 			}
 		}
-		if len(bad) > n && cfg.badRevs != nil {
-			cfg.badRevs[rev] = true
+		if len(bad) > n && cfg.run != nil {
+			cfg.run.badRevs[rev] = true
 		}
 	}
 	if bad != nil {
 		return fail("revisions", "%s", strings.Join(bad, "\n"))
 	}
 	return nil
+}
+
+// checkFiles compares the present files and the known blob ids of the
+// working-tree answer with git's index and the files' contents. A blob id
+// is checked where git status says the file changed (elsewhere git trusts
+// the index as much as the detector does).
+func (sb *Sandbox) checkFiles(cfg Config, dir, head string, fail func(check, format string, args ...any) *Failure) *Failure {
+	ans, err := cfg.Detect(dir, head, "")
+	if err != nil {
+		return nil // the worktree check reports it
+	}
+	if cfg.Checks["files"] && ans.Files != nil {
+		want, err := sb.PresentFiles(dir)
+		if err != nil {
+			return fail("files", "%v", err)
+		}
+		if m := Compare(want, ans.Files); m != nil {
+			return fail("files", "in %s: Files: %s", sb.name(dir), m)
+		}
+	}
+	if cfg.Checks["blobs"] && ans.Blob != nil {
+		out, err := sb.Git(dir, "ls-files", "-z", "--cached")
+		if err != nil {
+			return fail("blobs", "%v", err)
+		}
+		// Where git itself trusts stale stat data (core.trustctime=false,
+		// core.checkStat=minimal), so may the detector.
+		status, err := sb.StatusPaths(dir)
+		if err != nil {
+			return fail("blobs", "%v", err)
+		}
+		var bad []string
+		for _, p := range sortUnique(strings.Split(string(out), "\x00")) {
+			if p == "" || !slices.Contains(status, p) {
+				continue
+			}
+			id, ok := ans.Blob(p)
+			if !ok {
+				continue
+			}
+			real, err := blobID(filepath.Join(dir, filepath.FromSlash(p)))
+			if err != nil || real != id {
+				bad = append(bad, fmt.Sprintf("%s: detector trusts blob %s, the file's content is %s (%v)", p, id, real, err))
+			}
+		}
+		if bad != nil {
+			return fail("blobs", "in %s: stale blob ids (a manifest cache keyed by them serves old content):\n%s", sb.name(dir), strings.Join(bad, "\n"))
+		}
+	}
+	return nil
+}
+
+// PresentFiles is git's list of the files present in the work tree dir:
+// git ls-files --cached, minus --deleted, plus --others --exclude-standard
+// (an untracked nested repository is "dir/").
+func (sb *Sandbox) PresentFiles(dir string) ([]string, error) {
+	set := map[string]bool{}
+	for _, mode := range []string{"--cached", "--deleted", "--others"} {
+		args := []string{"ls-files", "-z", mode}
+		if mode == "--others" {
+			args = append(args, "--exclude-standard")
+		}
+		out, err := sb.Git(dir, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range strings.Split(string(out), "\x00") {
+			if p != "" {
+				set[p] = mode != "--deleted"
+			}
+		}
+	}
+	var paths []string
+	for p, ok := range set {
+		if ok {
+			paths = append(paths, p)
+		}
+	}
+	return sortUnique(paths), nil
+}
+
+// blobID is the git blob id of the file at path as it is on disk (a
+// symlink's target for a symlink).
+func blobID(path string) (string, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return "", err
+	}
+	var data []byte
+	if st.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		data = []byte(target)
+	} else if data, err = os.ReadFile(path); err != nil {
+		return "", err
+	}
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

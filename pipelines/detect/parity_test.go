@@ -62,7 +62,15 @@ func parityDetector(dir, base, head string) (gitparity.Answer, error) {
 	if err != nil {
 		return gitparity.Answer{}, err
 	}
-	return gitparity.Answer{Base: res.Base, Paths: res.Paths, Everything: res.Everything, Reason: res.Reason}, nil
+	ans := gitparity.Answer{Base: res.Base, Paths: res.Paths, Everything: res.Everything, Reason: res.Reason}
+	if head == "" {
+		ans.Files = res.Files
+		ans.Blob = func(p string) (string, bool) {
+			h, ok := res.Blob(p)
+			return h.String(), ok
+		}
+	}
+	return ans, nil
 }
 
 func TestParityWithGit(t *testing.T) {
