@@ -65,7 +65,7 @@ func (g *Gen) target() (dir, sh string) {
 
 var (
 	dirPool  = []string{"", "a", "a/b", "out", "out/gen", "c", "sp ace"}
-	namePool = []string{"f1.txt", "f2.go", "schema.json", "x.log", "ü.md", "tmp", "component.yaml"}
+	namePool = []string{"f1.txt", "f2.go", "schema.json", "x.log", "ü.md", "tmp", "component.yaml", "#h", "!b", "t\tab", " lead", "back\\slash"}
 	words    = []string{"alpha", "beta", "gamma", "delta", "x", "yy", "zzz", "package a", "name: c"}
 )
 
@@ -230,6 +230,15 @@ var Ops = []Op{
 		}
 		return fmt.Sprintf("cd %s && git add -- %s", sh, q(p))
 	}},
+	{"updateindex", 2, "git update-index --assume-unchanged/--skip-worktree (and back), --chmod", func(g *Gen) string {
+		dir, sh := g.target()
+		l := list(dir)
+		if len(l.files) == 0 {
+			return ""
+		}
+		return fmt.Sprintf("cd %s && git update-index %s -- %s", sh, pick(g, []string{"--assume-unchanged", "--no-assume-unchanged",
+			"--skip-worktree", "--no-skip-worktree", "--chmod=+x", "--chmod=-x"}), q(pick(g, l.files)))
+	}},
 	{"commit", 6, "git commit (-a, --amend), tags (light and annotated)", func(g *Gen) string {
 		_, sh := g.target()
 		n := g.next()
@@ -250,7 +259,7 @@ var Ops = []Op{
 			`"$T/excl-sys"`, `"$T/excl-inc"`, `"$T/excl-repo"`}
 		rules := []string{"*.log", "out/**", "!out/schema.json", "out/", "!*.go", "a/b/", "/c", "**/tmp",
 			"f?.txt", "!f1.txt", "*.json", "!out/", "# comment", "sp ace/", "x.log ", "a/**/f2.go",
-			"[fx]*.txt", "*", "!*/", "gen", "/out/gen/", "*.md", "!component.yaml", "\\!x"}
+			"[fx]*.txt", "*", "!*/", "gen", "/out/gen/", "*.md", "!component.yaml", "\\!x", "\\#h", "\\!b", "t?ab", "\\ lead", "back\\\\slash"}
 		f := pick(g, files)
 		qf := f
 		if !strings.HasPrefix(f, `"`) {

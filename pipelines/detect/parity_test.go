@@ -239,6 +239,13 @@ var parityCases = []struct {
 	{"linked work tree with info/exclude of the common dir", []string{
 		`git worktree add -q -b wt "$T/wt" && cd "$T/wt" && printf 'x\n' > x.log && printf 'y\n' > y.txt && printf 'e\n' >> README && printf '*.log\n' >> "$R/.git/info/exclude"`}},
 	{"core.ignorecase matches ignore rules without case", []string{`git config core.ignorecase true && printf 'x\n' > x.log && printf 'X.LOG\n' > .gitignore`}},
+	{"assume-unchanged hides a change from git", []string{`git update-index --assume-unchanged README && printf 'more\n' >> README`}},
+	{"skip-worktree set by hand", []string{`git update-index --skip-worktree README && printf 'more\n' >> README`}},
+	{"index mode differs from the file (update-index --chmod)", []string{`git update-index --chmod=+x README`}},
+	{"symlink checked out as a file with core.symlinks=false", []string{
+		`ln -s README link && git add link && git commit -q -m link && git config core.symlinks false && rm link && git checkout -- link`}},
+	{"names that need quoting", []string{
+		"printf 'x\\n' > 'tab\there' && printf 'x\\n' > 'back\\slash' && printf 'x\\n' > '#hash' && printf 'x\\n' > '!bang' && printf 'x\\n' > ' lead' && printf 'x\\n' > 'new\nline' && printf '\\\\#hash\\n' > .gitignore"}},
 	{"revisions: reflog, @{-1}, annotated tags", []string{revisionsOnly,
 		`printf '1\n' >> README && git commit -q -a -m c1 && git tag -a -m t t1 && git checkout -q -b b && printf '2\n' >> README && git commit -q -a -m c2 && git checkout -q main && printf '3\n' >> README && git commit -q -a -m c3`}},
 	{"diverged branch compares from the merge-base", []string{
