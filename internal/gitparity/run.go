@@ -179,6 +179,10 @@ type oracle struct {
 	sb    *Sandbox
 	dir   string
 	diffs map[[2]string][]string
+	// ancestors are commits known to be ancestors of head (its root, its
+	// parent): their merge-base with it is themselves.
+	head      string
+	ancestors map[string]bool
 }
 
 func (o *oracle) diff(a, b string) ([]string, error) {
@@ -204,11 +208,15 @@ func (o *oracle) threeDot(base, head string) (Expected, error) {
 	if base == head {
 		return Expected{Bases: []string{base}}, nil
 	}
-	out, err := o.sb.Git(o.dir, "merge-base", "--all", base, head)
-	if err != nil && len(out) > 0 {
-		return e, err
+	if o.ancestors[base] && o.head == head {
+		e.Bases = []string{base}
+	} else {
+		out, err := o.sb.Git(o.dir, "merge-base", "--all", base, head)
+		if err != nil && len(out) > 0 {
+			return e, err
+		}
+		e.Bases = strings.Fields(string(out)) // none (exit status 1): unrelated
 	}
-	e.Bases = strings.Fields(string(out)) // none (exit status 1): unrelated
 	for _, mb := range e.Bases {
 		d, err := o.diff(mb, head)
 		if err != nil {
@@ -302,16 +310,19 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 		if head == "" {
 			continue // an unborn branch: nothing to compare with
 		}
-		o := &oracle{sb: sb, dir: dir, diffs: map[[2]string][]string{}}
 		gitDirs := sb.GitDirs(dir)
 		root := sb.Root(dir)
 		parent := sb.RevParse(dir, "HEAD~1")
 		main := sb.RevParse(dir, "main")
-		if cfg.Checks["worktree"] {
-			status, err := sb.StatusPaths(dir)
-			if err != nil {
+		o := &oracle{sb: sb, dir: dir, diffs: map[[2]string][]string{}, head: head, ancestors: map[string]bool{root: true, parent: true}}
+		var status []string
+		if cfg.Checks["worktree"] || cfg.Checks["blobs"] {
+			var err error
+			if status, err = sb.StatusPaths(dir); err != nil {
 				return fail("worktree", "in %s: git status fails (the harness made a state git rejects): %v", sb.name(dir), err)
 			}
+		}
+		if cfg.Checks["worktree"] {
 			for _, base := range sortUnique([]string{head, root, main}) {
 				if base == "" {
 					continue
@@ -327,7 +338,7 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 			}
 		}
 		if cfg.Checks["files"] || cfg.Checks["blobs"] {
-			if f := sb.checkFiles(cfg, dir, head, fail); f != nil {
+			if f := sb.checkFiles(cfg, dir, head, status, fail); f != nil {
 				return f
 			}
 		}
@@ -440,34 +451,26 @@ func (sb *Sandbox) checkRevisions(cfg Config, o *oracle, fail func(check, format
 // working-tree answer with git's index and the files' contents. A blob id
 // is checked where git status says the file changed (elsewhere git trusts
 // the index as much as the detector does).
-func (sb *Sandbox) checkFiles(cfg Config, dir, head string, fail func(check, format string, args ...any) *Failure) *Failure {
+func (sb *Sandbox) checkFiles(cfg Config, dir, head string, status []string, fail func(check, format string, args ...any) *Failure) *Failure {
 	ans, err := cfg.Detect(dir, head, "")
 	if err != nil {
 		return nil // the worktree check reports it
 	}
+	want, tracked, err := sb.presentFiles(dir)
+	if err != nil {
+		return fail("files", "%v", err)
+	}
 	if cfg.Checks["files"] && ans.Files != nil {
-		want, err := sb.PresentFiles(dir)
-		if err != nil {
-			return fail("files", "%v", err)
-		}
 		if m := Compare(want, ans.Files); m != nil {
 			return fail("files", "in %s: Files: %s", sb.name(dir), m)
 		}
 	}
 	if cfg.Checks["blobs"] && ans.Blob != nil {
-		out, err := sb.Git(dir, "ls-files", "-z", "--cached")
-		if err != nil {
-			return fail("blobs", "%v", err)
-		}
 		// Where git itself trusts stale stat data (core.trustctime=false,
 		// core.checkStat=minimal), so may the detector.
-		status, err := sb.StatusPaths(dir)
-		if err != nil {
-			return fail("blobs", "%v", err)
-		}
 		var bad []string
-		for _, p := range sortUnique(strings.Split(string(out), "\x00")) {
-			if p == "" || !slices.Contains(status, p) {
+		for _, p := range tracked {
+			if !slices.Contains(status, p) {
 				continue
 			}
 			id, ok := ans.Blob(p)
@@ -490,29 +493,42 @@ func (sb *Sandbox) checkFiles(cfg Config, dir, head string, fail func(check, for
 // git ls-files --cached, minus --deleted, plus --others --exclude-standard
 // (an untracked nested repository is "dir/").
 func (sb *Sandbox) PresentFiles(dir string) ([]string, error) {
+	present, _, err := sb.presentFiles(dir)
+	return present, err
+}
+
+// presentFiles is PresentFiles and the tracked paths, from one
+// "git ls-files -t" (tags: H cached, S skip-worktree, R deleted, ? other;
+// a deleted file is listed both as cached and as deleted).
+func (sb *Sandbox) presentFiles(dir string) (present, tracked []string, err error) {
+	out, err := sb.Git(dir, "ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard")
+	if err != nil {
+		return nil, nil, err
+	}
 	set := map[string]bool{}
-	for _, mode := range []string{"--cached", "--deleted", "--others"} {
-		args := []string{"ls-files", "-z", mode}
-		if mode == "--others" {
-			args = append(args, "--exclude-standard")
+	for _, rec := range strings.Split(string(out), "\x00") {
+		tag, p, ok := strings.Cut(rec, " ")
+		if !ok {
+			continue
 		}
-		out, err := sb.Git(dir, args...)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range strings.Split(string(out), "\x00") {
-			if p != "" {
-				set[p] = mode != "--deleted"
+		switch tag {
+		case "R":
+			set[p] = false
+		case "?":
+			set[p] = true
+		default:
+			if _, seen := set[p]; !seen {
+				set[p] = true
 			}
+			tracked = append(tracked, p)
 		}
 	}
-	var paths []string
 	for p, ok := range set {
 		if ok {
-			paths = append(paths, p)
+			present = append(present, p)
 		}
 	}
-	return sortUnique(paths), nil
+	return sortUnique(present), sortUnique(tracked), nil
 }
 
 // blobID is the git blob id of the file at path as it is on disk (a

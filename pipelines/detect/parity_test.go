@@ -34,8 +34,8 @@ import (
 //
 //	MONOPIPE_PARITY_SEED      a seed to reproduce (printed on failure), or
 //	                          "random"; default: the fixed seeds 1..RUNS
-//	MONOPIPE_PARITY_RUNS      sequences to run (default 3; 1 with -short)
-//	MONOPIPE_PARITY_STEPS     steps per sequence (default 40; 15 with -short)
+//	MONOPIPE_PARITY_RUNS      sequences to run (default 2; 1 with -short)
+//	MONOPIPE_PARITY_STEPS     steps per sequence (default 30; 12 with -short)
 //	MONOPIPE_PARITY_OPS       operation kinds, comma-separated: "all", or
 //	                          "+kind"/"-kind" to adjust the default set,
 //	                          or a plain list to run only those
@@ -81,9 +81,9 @@ func TestParityWithGit(t *testing.T) {
 	}
 	checks := selection(t, "MONOPIPE_PARITY_CHECKS", checkNames, disabledChecks)
 
-	runs, steps := envInt(t, "MONOPIPE_PARITY_RUNS", 3), envInt(t, "MONOPIPE_PARITY_STEPS", 40)
+	runs, steps := envInt(t, "MONOPIPE_PARITY_RUNS", 2), envInt(t, "MONOPIPE_PARITY_STEPS", 30)
 	if testing.Short() {
-		runs, steps = envInt(t, "MONOPIPE_PARITY_RUNS", 1), envInt(t, "MONOPIPE_PARITY_STEPS", 15)
+		runs, steps = envInt(t, "MONOPIPE_PARITY_RUNS", 1), envInt(t, "MONOPIPE_PARITY_STEPS", 12)
 	}
 	var seeds []uint64
 	switch s := os.Getenv("MONOPIPE_PARITY_SEED"); s {
