@@ -239,6 +239,21 @@ var Ops = []Op{
 		return fmt.Sprintf("cd %s && git update-index %s -- %s", sh, pick(g, []string{"--assume-unchanged", "--no-assume-unchanged",
 			"--skip-worktree", "--no-skip-worktree", "--chmod=+x", "--chmod=-x"}), q(pick(g, l.files)))
 	}},
+	{"indexformat", 2, "index format: versions 2-4, split index, git's untracked cache, sparse index", func(g *Gen) string {
+		_, sh := g.target()
+		return fmt.Sprintf("cd %s && %s", sh, pick(g, []string{
+			"git update-index --index-version 4", "git update-index --index-version 3", "git update-index --index-version 2",
+			"git update-index --split-index", "git update-index --no-split-index",
+			"git config core.untrackedCache true && git update-index --untracked-cache && git status >/dev/null",
+			"git update-index --no-untracked-cache",
+			"git sparse-checkout init --cone --sparse-index && git sparse-checkout set a",
+		}))
+	}},
+	{"gc", 1, "object and ref storage: gc, repack, pack-refs, commit-graph", func(g *Gen) string {
+		return fmt.Sprintf("cd \"$R\" && %s", pick(g, []string{
+			"git gc -q --prune=now", "git repack -adq", "git pack-refs --all", "git commit-graph write --reachable",
+		}))
+	}},
 	{"commit", 6, "git commit (-a, --amend), tags (light and annotated)", func(g *Gen) string {
 		_, sh := g.target()
 		n := g.next()
@@ -320,7 +335,9 @@ var Ops = []Op{
 			return `git init -q "$T/subsrc" && (cd "$T/subsrc" && printf 's\n' > s.txt && git add s.txt && git commit -q -m s1 && printf 't\n' >> s.txt && git commit -q -a -m s2) && cd "$R" && git -c protocol.file.allow=always submodule add -q "$T/subsrc" sub`
 		}
 		n := g.next()
-		switch g.R.IntN(8) {
+		switch g.R.IntN(9) {
+		case 8: // a submodule inside the submodule
+			return fmt.Sprintf("cd %s && cd sub && git -c protocol.file.allow=always submodule add -q \"$T/subsrc\" inner && git commit -q -m inner%d && printf 'x\\n' >> inner/s.txt", sh, n)
 		case 0:
 			return fmt.Sprintf("cd %s && cd sub && printf 'c%d\\n' >> s.txt && git commit -q -a -m c%d", sh, n, n)
 		case 1:

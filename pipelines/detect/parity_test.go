@@ -246,6 +246,21 @@ var parityCases = []struct {
 		`ln -s README link && git add link && git commit -q -m link && git config core.symlinks false && rm link && git checkout -- link`}},
 	{"names that need quoting", []string{
 		"printf 'x\\n' > 'tab\there' && printf 'x\\n' > 'back\\slash' && printf 'x\\n' > '#hash' && printf 'x\\n' > '!bang' && printf 'x\\n' > ' lead' && printf 'x\\n' > 'new\nline' && printf '\\\\#hash\\n' > .gitignore"}},
+	{"index version 4 (prefix-compressed paths)", []string{
+		`mkdir -p a/b && printf 'x\n' > a/b/f1 && printf 'y\n' > a/b/f2 && git add -A && git commit -q -m ab && git update-index --index-version 4`,
+		`printf 'z\n' >> a/b/f2 && printf 'n\n' > a/b/f3`}},
+	{"split index", []string{
+		`printf 'x\n' > f1 && git add f1 && git commit -q -m f1 && git update-index --split-index && printf 'y\n' > f2 && git add f2 && git rm -q --cached f1`}},
+	{"git's untracked cache in the index", []string{
+		`git config core.untrackedCache true && git update-index --untracked-cache && mkdir -p d && printf 'u\n' > d/u && git status >/dev/null && printf 'v\n' > d/v`}},
+	{"sparse index", []string{
+		`mkdir -p a c && printf 'a\n' > a/f && printf 'c\n' > c/f && git add -A && git commit -q -m ac`,
+		`git sparse-checkout init --cone --sparse-index && git sparse-checkout set a && printf 'x\n' >> a/f && printf 'n\n' > new`}},
+	{"packed refs and objects", []string{
+		`git tag -a -m t t1 && printf '1\n' >> README && git commit -q -a -m c1 && git gc -q --prune=now && printf '2\n' >> README`}},
+	{"nested submodule with dirty content", []string{subAdd,
+		`cd sub && git -c protocol.file.allow=always submodule add -q "$T/subsrc" inner && git commit -q -m inner && cd .. && git add sub && git commit -q -m inner`,
+		`printf 'x\n' >> sub/inner/s.txt`}},
 	{"revisions: reflog, @{-1}, annotated tags", []string{revisionsOnly,
 		`printf '1\n' >> README && git commit -q -a -m c1 && git tag -a -m t t1 && git checkout -q -b b && printf '2\n' >> README && git commit -q -a -m c2 && git checkout -q main && printf '3\n' >> README && git commit -q -a -m c3`}},
 	{"diverged branch compares from the merge-base", []string{
