@@ -207,11 +207,37 @@ func TestRunAgainstGitItself(t *testing.T) {
 		steps, _ = strconv.Atoi(s)
 	}
 	cfg := gitparity.Config{Seed: 7, Steps: steps, Ops: ops, Checks: allChecks(), Detect: gitparity.GitDetector}
-	fails, _, err := gitparity.Run(t, t.TempDir(), cfg)
+	rep, err := gitparity.Run(t, t.TempDir(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range fails {
+	for _, f := range rep.Failures {
 		t.Errorf("harness fails git itself:\n%s", f)
+	}
+}
+
+// The same seed makes the same steps; another seed, others.
+func TestRunIsReproducible(t *testing.T) {
+	ops := map[string]bool{}
+	for _, n := range gitparity.OpNames() {
+		ops[n] = true
+	}
+	run := func(seed uint64) []string {
+		cfg := gitparity.Config{Seed: seed, Steps: 25, Ops: ops, Checks: map[string]bool{}, Detect: gitparity.GitDetector}
+		rep, err := gitparity.Run(t, t.TempDir(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range rep.Log { // without the notes of failed steps, which may name temporary folders
+			rep.Log[i], _, _ = strings.Cut(l, "  #! ")
+		}
+		return rep.Log
+	}
+	a, b, c := run(3), run(3), run(4)
+	if !slices.Equal(a, b) {
+		t.Fatalf("seed 3 made different steps:\n%s\n---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	if slices.Equal(a, c) {
+		t.Fatal("seeds 3 and 4 made the same steps")
 	}
 }

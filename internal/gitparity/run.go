@@ -87,20 +87,28 @@ func (f *Failure) String() string {
 	return fmt.Sprintf("parity seed %d, step %d, check %s:\n%s\nreproduction (sh):\n%s", f.Seed, f.Step, f.Check, f.What, Script(f.Log))
 }
 
+// Report is the outcome of Run.
+type Report struct {
+	// Failures are the first failure of each check, in order.
+	Failures []*Failure
+	// Kinds counts the steps of each operation kind.
+	Kinds map[string]int
+	// Log is every step's script.
+	Log []string
+}
+
 // Run makes a sandbox under parent, sets the process environment to it
-// (see Env) and runs cfg.Steps random steps, checking after each. It
-// returns the first failure of each check (a check that failed is not
-// made again in this run, so that the others go on), none when git and
-// the detector always agreed; kinds counts the steps of each operation
-// kind.
-func Run(t testing.TB, parent string, cfg Config) (fs []*Failure, kinds map[string]int, err error) {
+// (see Env) and runs cfg.Steps random steps, checking after each. A check
+// that failed is not made again in the run, so that the others go on
+// (the revisions check goes on looking for other expressions).
+func Run(t testing.TB, parent string, cfg Config) (*Report, error) {
 	sb, err := NewSandbox(parent)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sb.SetProcessEnv(t)
 	g := NewGen(sb, cfg.Seed)
-	kinds = map[string]int{}
+	rep := &Report{Kinds: map[string]int{}}
 	checks := maps.Clone(cfg.Checks)
 	cfg.Checks, cfg.run = checks, &runState{badRevs: map[string]bool{}}
 	for step := 0; step <= cfg.Steps; step++ {
@@ -109,7 +117,7 @@ func Run(t testing.TB, parent string, cfg Config) (fs []*Failure, kinds map[stri
 			if !ok {
 				break
 			}
-			kinds[kind]++
+			rep.Kinds[kind]++
 			sb.Run(script)
 		}
 		for {
@@ -118,13 +126,14 @@ func Run(t testing.TB, parent string, cfg Config) (fs []*Failure, kinds map[stri
 				break
 			}
 			f.Seed, f.Step = cfg.Seed, step
-			fs = append(fs, f)
+			rep.Failures = append(rep.Failures, f)
 			if f.Check != "revisions" {
 				checks[f.Check] = false
 			}
 		}
 	}
-	return fs, kinds, nil
+	rep.Log = sb.Log
+	return rep, nil
 }
 
 // WorkTrees are the folders of R's work trees that exist: R first.

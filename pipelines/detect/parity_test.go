@@ -106,12 +106,12 @@ func TestParityWithGit(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			cfg := gitparity.Config{Seed: seed, Steps: steps, Ops: ops, Checks: checks, Detect: parityDetector}
 			parent := t.TempDir()
-			fails, kinds, err := gitparity.Run(t, parent, cfg)
+			rep, err := gitparity.Run(t, parent, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("seed %d: %d steps by kind %v", seed, steps, kinds)
-			for _, f := range fails {
+			t.Logf("seed %d: %d steps by kind %v", seed, steps, rep.Kinds)
+			for _, f := range rep.Failures {
 				if os.Getenv("MONOPIPE_PARITY_MINIMIZE") == "1" {
 					f = gitparity.Minimize(t, parent, cfg, f, 300)
 					t.Errorf("git and detect disagree; minimized (MONOPIPE_PARITY_SEED=%d MONOPIPE_PARITY_STEPS=%d reproduces the full run):\n%s", seed, steps, f)
