@@ -1,6 +1,7 @@
 package gitparity_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,14 @@ func TestParseStatusV2(t *testing.T) {
 	if _, err := gitparity.ParseStatusV2([]byte("Z what\x00")); err == nil {
 		t.Fatal("an unknown record parsed without error")
 	}
+}
+
+func TestMain(m *testing.M) {
+	if err := gitparity.Available(); err != nil {
+		fmt.Println("skipping the harness's self-tests:", err)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
 
 // allChecks turns every check on.

@@ -56,6 +56,17 @@ type Sandbox struct {
 	Log []string
 }
 
+// Available says why the harness cannot run here (nil when it can): it
+// needs git and a POSIX sh on PATH.
+func Available() error {
+	for _, tool := range []string{"git", "sh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("the parity harness needs %s on PATH: %w", tool, err)
+		}
+	}
+	return nil
+}
+
 // NewSandbox makes a sandbox in a new folder under parent and runs the
 // prelude. The caller sets the process environment with SetProcessEnv
 // for in-process detectors.

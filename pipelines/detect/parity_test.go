@@ -74,6 +74,9 @@ func parityDetector(dir, base, head string) (gitparity.Answer, error) {
 }
 
 func TestParityWithGit(t *testing.T) {
+	if err := gitparity.Available(); err != nil {
+		t.Skip(err)
+	}
 	ops := selection(t, "MONOPIPE_PARITY_OPS", gitparity.OpNames(), disabledOps)
 	var checkNames []string
 	for _, c := range gitparity.Checks {
@@ -279,6 +282,9 @@ const subAdd = `git init -q "$T/subsrc" && (cd "$T/subsrc" && printf 's\n' > s.t
 var pendingCases = map[string]string{}
 
 func TestParityCases(t *testing.T) {
+	if err := gitparity.Available(); err != nil {
+		t.Skip(err)
+	}
 	for _, c := range parityCases {
 		t.Run(c.name, func(t *testing.T) {
 			checks := map[string]bool{}
