@@ -145,7 +145,7 @@ var Ops = []Op{
 		}
 		return fmt.Sprintf("cd %s && printf '%%s\\n' %s >> %s", sh, q(pick(g, words)), q(p))
 	}},
-	{"samesize", 6, "same-size edit with the mtime restored (touch -r)", func(g *Gen) string {
+	{"samesize", 6, "same-size edits that keep the mtime (touch -r, touch -d past/future) or come in the index's second (racily clean)", func(g *Gen) string {
 		dir, sh := g.target()
 		l := list(dir)
 		if len(l.regular) == 0 {
@@ -162,6 +162,13 @@ var Ops = []Op{
 			b[i] = 'R'
 		} else {
 			b[i] = 'Q'
+		}
+		switch g.R.IntN(4) {
+		case 0: // staged, then changed at once: racily clean (same second as the index)
+			return fmt.Sprintf("cd %s && git add -- %s && printf '%%s' %s > %s", sh, q(p), q(string(b)), q(p))
+		case 1: // a time far in the past or the future, before and after staging
+			when := pick(g, []string{"@946684800", "@4102444800"})
+			return fmt.Sprintf("cd %s && touch -d %s %s && git add -- %s && printf '%%s' %s > %s && touch -d %s %s", sh, when, q(p), q(p), q(string(b)), q(p), when, q(p))
 		}
 		return fmt.Sprintf("cd %s && touch -r %s \"$T/ref\" && printf '%%s' %s > %s && touch -r \"$T/ref\" %s", sh, q(p), q(string(b)), q(p), q(p))
 	}},

@@ -216,6 +216,15 @@ var parityCases = []struct {
 		`printf 'x\n' > x.log && printf 'y\n' > y.txt && printf '*.log\n' > "$T/g" && printf '*.txt\n' > "$T/r" && git config --file "$HOME/.gitconfig" core.excludesFile "$T/g" && git config core.excludesFile "$T/r"`}},
 	{"same-size edit with the mtime restored", []string{
 		`touch -r README "$T/ref" && printf 'hellQ\n' > README && touch -r "$T/ref" README`}},
+	{"same-size edit in the index's second (racily clean)", []string{`printf 'aaaa\n' > f && git add f && printf 'bbbb\n' > f`}},
+	{"same-size edit with a future mtime kept", []string{
+		`touch -d @4102444800 README && git add README && printf 'hellQ\n' > README && touch -d @4102444800 README`}},
+	{"same-size edit with a past mtime kept", []string{
+		`touch -d @946684800 README && git add README && printf 'hellQ\n' > README && touch -d @946684800 README`}},
+	{"same-size edit with core.trustctime=false (git misses it too)", []string{
+		`git config core.trustctime false && touch -r README "$T/ref" && printf 'hellQ\n' > README && touch -r "$T/ref" README`}},
+	{"same-size edit with core.checkStat=minimal", []string{
+		`git config core.checkStat minimal && touch -r README "$T/ref" && printf 'hellQ\n' > README && touch -r "$T/ref" README`}},
 	{"chmod +x", []string{`chmod +x README`}},
 	{"chmod +x with core.fileMode=false", []string{`git config core.fileMode false && chmod +x README`}},
 	{"file replaced by a symlink", []string{`rm README && ln -s nowhere README`}},
