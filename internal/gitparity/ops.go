@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -35,15 +34,6 @@ type Gen struct {
 // NewGen makes a generator for sb.
 func NewGen(sb *Sandbox, seed uint64) *Gen {
 	return &Gen{R: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), sb: sb}
-}
-
-// WorkTrees are the folders of every work tree: R, then the linked ones.
-func (g *Gen) WorkTrees() []string {
-	out := []string{g.sb.R}
-	for _, l := range g.Linked {
-		out = append(out, filepath.Join(g.sb.T, l))
-	}
-	return out
 }
 
 // q quotes s for sh.
@@ -128,8 +118,7 @@ func mkdirFor(p string) string {
 // Ops is the catalogue of operation kinds.
 var Ops = []Op{
 	{"write", 10, "create or overwrite a file (untracked files in new folders too)", func(g *Gen) string {
-		dir, sh := g.target()
-		_ = dir
+		_, sh := g.target()
 		p := g.poolPath()
 		return fmt.Sprintf("cd %s && %sprintf '%%s' %s > %s", sh, mkdirFor(p), q(g.content()), q(p))
 	}},
@@ -480,6 +469,3 @@ func (g *Gen) Step(enabled map[string]bool) (kind, script string, ok bool) {
 	}
 	return "", "", false
 }
-
-// KnownOp says whether name is an operation kind.
-func KnownOp(name string) bool { return slices.Contains(OpNames(), name) }

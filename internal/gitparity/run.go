@@ -43,7 +43,7 @@ type Detector func(dir, base, head string) (Answer, error)
 
 // Checks are the kinds of comparison made after every step.
 var Checks = []struct{ Name, Doc string }{
-	{"worktree", "working-tree mode (head \"\"), base HEAD and base the root commit, vs git status ∪ git diff BASE HEAD"},
+	{"worktree", "working-tree mode (head \"\") from HEAD, the root commit and main, vs git status ∪ git diff BASE...HEAD"},
 	{"commit", "commit mode (root..HEAD, HEAD~1..HEAD, main..HEAD when main is an ancestor) vs git diff"},
 	{"mergebase", "a base that is not an ancestor of head (HEAD..HEAD~1, main..HEAD on a branch), in both modes, vs git diff base...head (issue 13 item 7)"},
 	{"linked", "the worktree and commit checks in every linked work tree too"},
@@ -55,11 +55,11 @@ var Checks = []struct{ Name, Doc string }{
 
 // Config is one run of the harness.
 type Config struct {
-	Seed   uint64
-	Steps  int
-	Ops    map[string]bool // enabled operation kinds
-	Checks map[string]bool // enabled checks
-	Detect Detector
+	Seed   uint64          // seeds the operations chosen
+	Steps  int             // how many operations
+	Ops    map[string]bool // enabled operation kinds (see Ops)
+	Checks map[string]bool // enabled checks (see Checks)
+	Detect Detector        // the detector under test
 
 	run *runState // nil outside Run
 }
