@@ -44,7 +44,7 @@ func GitDetector(dir, base, head string) (Answer, error) {
 	}
 	ans := Answer{Base: e.Bases[0], Paths: e.Paths}
 	if head == "" {
-		st, err := sb.StatusPaths(dir)
+		st, inWorktree, err := sb.status(dir)
 		if err != nil {
 			return Answer{}, err
 		}
@@ -60,7 +60,7 @@ func GitDetector(dir, base, head string) (Answer, error) {
 		for _, rec := range strings.Split(string(out), "\x00") {
 			// mode SP id SP stage TAB path
 			meta, p, ok := strings.Cut(rec, "\t")
-			if f := strings.Fields(meta); ok && len(f) == 3 && f[2] == "0" && !slices.Contains(st, p) {
+			if f := strings.Fields(meta); ok && len(f) == 3 && f[2] == "0" && !slices.Contains(inWorktree, p) {
 				blobs[p] = f[1]
 			}
 		}

@@ -21,19 +21,30 @@ var StatusArgs = []string{"--no-optional-locks", "status", "--porcelain=v2", "-z
 // untracked file ("?"; an untracked nested repository is its folder with
 // a trailing "/").
 func (sb *Sandbox) StatusPaths(dir string) ([]string, error) {
+	paths, _, err := sb.status(dir)
+	return paths, err
+}
+
+// status is StatusPaths and, of those, the paths whose working-tree file
+// differs from the index (Y of XY is not ".") or that are untracked.
+func (sb *Sandbox) status(dir string) (paths, inWorktree []string, err error) {
 	out, err := sb.Git(dir, StatusArgs...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ParseStatusV2(out)
+	return parseStatusV2(out)
 }
 
 // ParseStatusV2 parses "git status --porcelain=v2 -z" output into the
 // sorted, unique paths it names (ignored "!" entries excluded; both
 // paths of a rename or copy).
 func ParseStatusV2(out []byte) ([]string, error) {
+	paths, _, err := parseStatusV2(out)
+	return paths, err
+}
+
+func parseStatusV2(out []byte) (paths, inWorktree []string, err error) {
 	recs := strings.Split(string(out), "\x00")
-	var paths []string
 	for i := 0; i < len(recs); i++ {
 		rec := recs[i]
 		if rec == "" {
@@ -45,6 +56,7 @@ func ParseStatusV2(out []byte) ([]string, error) {
 			continue
 		case '?':
 			paths = append(paths, strings.TrimPrefix(rec, "? "))
+			inWorktree = append(inWorktree, strings.TrimPrefix(rec, "? "))
 			continue
 		case '1': // 1 XY sub mH mI mW hH hI path
 			fields = 9
@@ -53,19 +65,22 @@ func ParseStatusV2(out []byte) ([]string, error) {
 		case 'u': // u XY sub m1 m2 m3 mW h1 h2 h3 path
 			fields = 11
 		default:
-			return nil, fmt.Errorf("git status: unknown record %q", rec)
+			return nil, nil, fmt.Errorf("git status: unknown record %q", rec)
 		}
 		f := strings.SplitN(rec, " ", fields)
-		if len(f) != fields {
-			return nil, fmt.Errorf("git status: short record %q", rec)
+		if len(f) != fields || len(f[1]) != 2 {
+			return nil, nil, fmt.Errorf("git status: short record %q", rec)
 		}
 		paths = append(paths, f[fields-1])
+		if f[1][1] != '.' {
+			inWorktree = append(inWorktree, f[fields-1])
+		}
 		if rec[0] == '2' && i+1 < len(recs) {
 			i++
 			paths = append(paths, recs[i])
 		}
 	}
-	return sortUnique(paths), nil
+	return sortUnique(paths), sortUnique(inWorktree), nil
 }
 
 // DiffPaths is "git diff --name-only --no-renames base head": the paths

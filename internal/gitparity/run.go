@@ -324,10 +324,10 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 		parent := sb.RevParse(dir, "HEAD~1")
 		main := sb.RevParse(dir, "main")
 		o := &oracle{sb: sb, dir: dir, diffs: map[[2]string][]string{}, head: head, ancestors: map[string]bool{root: true, parent: true}}
-		var status []string
+		var status, inWorktree []string
 		if cfg.Checks["worktree"] || cfg.Checks["blobs"] {
 			var err error
-			if status, err = sb.StatusPaths(dir); err != nil {
+			if status, inWorktree, err = sb.status(dir); err != nil {
 				return fail("worktree", "in %s: git status fails (the harness made a state git rejects): %v", sb.name(dir), err)
 			}
 		}
@@ -347,7 +347,7 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 			}
 		}
 		if cfg.Checks["files"] || cfg.Checks["blobs"] {
-			if f := sb.checkFiles(cfg, dir, head, status, fail); f != nil {
+			if f := sb.checkFiles(cfg, dir, head, inWorktree, fail); f != nil {
 				return f
 			}
 		}
@@ -458,9 +458,9 @@ func (sb *Sandbox) checkRevisions(cfg Config, o *oracle, fail func(check, format
 
 // checkFiles compares the present files and the known blob ids of the
 // working-tree answer with git's index and the files' contents. A blob id
-// is checked where git status says the file changed (elsewhere git trusts
-// the index as much as the detector does).
-func (sb *Sandbox) checkFiles(cfg Config, dir, head string, status []string, fail func(check, format string, args ...any) *Failure) *Failure {
+// is checked where git status says the working-tree file changed
+// (elsewhere git trusts the index as much as the detector may).
+func (sb *Sandbox) checkFiles(cfg Config, dir, head string, inWorktree []string, fail func(check, format string, args ...any) *Failure) *Failure {
 	ans, err := cfg.Detect(dir, head, "")
 	if err != nil {
 		return nil // the worktree check reports it
@@ -475,11 +475,12 @@ func (sb *Sandbox) checkFiles(cfg Config, dir, head string, status []string, fai
 		}
 	}
 	if cfg.Checks["blobs"] && ans.Blob != nil {
-		// Where git itself trusts stale stat data (core.trustctime=false,
-		// core.checkStat=minimal), so may the detector.
+		// Where git itself trusts stale stat data (the same whole second
+		// of ctime, core.trustctime=false, core.checkStat=minimal), so may
+		// the detector: only files git sees changed in the work tree count.
 		var bad []string
 		for _, p := range tracked {
-			if !slices.Contains(status, p) {
+			if !slices.Contains(inWorktree, p) {
 				continue
 			}
 			id, ok := ans.Blob(p)

@@ -221,6 +221,9 @@ var parityCases = []struct {
 		`touch -d @4102444800 README && git add README && printf 'hellQ\n' > README && touch -d @4102444800 README`}},
 	{"same-size edit with a past mtime kept", []string{
 		`touch -d @946684800 README && git add README && printf 'hellQ\n' > README && touch -d @946684800 README`}},
+	{"same-size edit with a past mtime kept, over a staged change", []string{
+		`printf 'x\n' >> README`,
+		`touch -d @946684800 README && git add README && printf 'helloQx\n' > README && touch -d @946684800 README`}},
 	{"same-size edit with core.trustctime=false (git misses it too)", []string{
 		`git config core.trustctime false && touch -r README "$T/ref" && printf 'hellQ\n' > README && touch -r "$T/ref" README`}},
 	{"same-size edit with core.checkStat=minimal", []string{
