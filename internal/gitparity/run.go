@@ -43,7 +43,7 @@ type Detector func(dir, base, head string) (Answer, error)
 
 // Checks are the kinds of comparison made after every step.
 var Checks = []struct{ Name, Doc string }{
-	{"worktree", "working-tree mode (head \"\") from HEAD, the root commit and main, vs git status ∪ git diff BASE...HEAD"},
+	{"worktree", "working-tree mode (head \"\") from HEAD, the root commit and main, vs git status ∪ git diff BASE...HEAD; from HEAD also run in the subfolder a/"},
 	{"commit", "commit mode (root..HEAD, HEAD~1..HEAD, main..HEAD when main is an ancestor) vs git diff"},
 	{"mergebase", "a base that is not an ancestor of head (HEAD..HEAD~1, main..HEAD on a branch), in both modes, vs git diff base...head (issue 13 item 7)"},
 	{"linked", "the worktree and commit checks in every linked work tree too"},
@@ -343,6 +343,16 @@ func Check(sb *Sandbox, cfg Config) *Failure {
 				want.Paths = sortUnique(append(want.Paths, status...))
 				if f := detect("worktree", dir, gitDirs, base, "", want); f != nil {
 					return f
+				}
+				if base != head {
+					continue
+				}
+				// Run from a subfolder, as "monopipe plan" in one does: the
+				// answer is the same, relative to the top.
+				if st, err := os.Lstat(filepath.Join(dir, "a")); err == nil && st.IsDir() {
+					if f := detect("worktree", filepath.Join(dir, "a"), gitDirs, base, "", want); f != nil {
+						return f
+					}
 				}
 			}
 		}
