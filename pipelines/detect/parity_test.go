@@ -21,14 +21,25 @@ import (
 //
 // Mapping between the two answers (exact set equality otherwise):
 //   - working-tree mode (Head ""): Result.Paths must equal
-//     git diff --name-only BASE HEAD  ∪  the paths of git status
-//     --porcelain=v2 (ordinary "1" and unmerged "u" entries, whether
-//     staged or not, and untracked "?" files). A submodule with a moved
-//     commit, modified or untracked content is its path in both; an
-//     untracked nested repository is "dir/" in both (git status shows it
-//     so, and detect reports it so).
-//   - commit mode: Result.Paths must equal git diff --name-only BASE HEAD.
-//   - Result.Everything is a mismatch: git always knows here.
+//     git diff --name-only BASE...HEAD  ∪  the paths of git status
+//     --porcelain=v2 --untracked-files=all --ignore-submodules=none
+//     (ordinary "1" and unmerged "u" entries, whether staged or not, and
+//     untracked "?" files). A submodule with a moved commit, modified or
+//     untracked content is its path in both; an untracked nested
+//     repository is "dir/" in both (git status shows it so, and detect
+//     reports it so).
+//   - commit mode: Result.Paths must equal git diff --name-only
+//     BASE...HEAD (for a base that is an ancestor of head, BASE HEAD;
+//     with several merge-bases, the union over them; Result.Base one of
+//     them; Everything when there is none).
+//   - Result.Files must equal git ls-files --cached (minus --deleted)
+//     ∪ --others --exclude-standard; Result.Blob, for a file git sees
+//     changed in the work tree, must be its real content's id.
+//   - Result.Everything is otherwise a mismatch: git always knows here.
+//
+// The process environment is the sandbox's (HOME, XDG_CONFIG_HOME,
+// GIT_CONFIG_SYSTEM; see gitparity.Env): detect must read git's
+// configuration through them, as git does.
 //
 // Environment:
 //
@@ -42,7 +53,8 @@ import (
 //	MONOPIPE_PARITY_CHECKS    the same for the checks
 //	MONOPIPE_PARITY_MINIMIZE  "1": shrink a failure to a short script
 //
-// The defaults take about 20-30 s on 2 cores.
+// The defaults take about 30 s of CPU (most of it in the git processes of
+// the oracle): some 20-35 s on 2 idle cores, TestParityCases as much.
 
 // disabledOps are the operation kinds off by default, with the reason; they
 // are listed as skipped subtests, never dropped silently.
