@@ -100,7 +100,7 @@ func Propose(in Input) (*Proposal, error) {
 	files := in.Files
 	if files == nil {
 		var err error
-		if files, err = walk(in.FS); err != nil {
+		if files, err = manifest.ListFiles(in.FS); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +115,7 @@ func Propose(in Input) (*Proposal, error) {
 	has := map[string]bool{}
 	for _, f := range files {
 		has[f] = true
-		if skipped(f) {
+		if manifest.InSkippedFolder(f) {
 			continue
 		}
 		switch base := path.Base(f); base {
@@ -137,7 +137,7 @@ func Propose(in Input) (*Proposal, error) {
 	// Dagger modules: the module's folder is a project; its source folder
 	// (its Go code, say) is the module's, not a project of its own.
 	moduleSource := map[string]string{}
-	for _, d := range sortedKeys(byDir) {
+	for _, d := range slices.Sorted(maps.Keys(byDir)) {
 		if !byDir[d]["dagger.json"] {
 			continue
 		}
@@ -153,7 +153,7 @@ func Propose(in Input) (*Proposal, error) {
 	workspaceRoots := nodeWorkspaceRoots(in.FS, byDir)
 
 	var projects []*project
-	for _, d := range sortedKeys(byDir) {
+	for _, d := range slices.Sorted(maps.Keys(byDir)) {
 		m := byDir[d]
 		if existing[d] != nil {
 			continue
@@ -190,7 +190,7 @@ func Propose(in Input) (*Proposal, error) {
 		default:
 			continue // a component.yaml outside the components globs alone, or pnpm-workspace.yaml
 		}
-		pr.markers = sortedKeys(m)
+		pr.markers = slices.Sorted(maps.Keys(m))
 		pr.pkg = packageName(in.FS, d, pr.kind)
 		if m[manifest.ComponentFile] {
 			data, err := manifest.ReadFile(in.FS, path.Join(d, manifest.ComponentFile))
@@ -535,7 +535,7 @@ func componentGlobs(comps []*manifest.Component) []string {
 		return nil
 	}
 	var globs []string
-	for _, p := range sortedKeys(parents) {
+	for _, p := range slices.Sorted(maps.Keys(parents)) {
 		if p == "." {
 			globs = append(globs, "*")
 		} else {
@@ -543,51 +543,6 @@ func componentGlobs(comps []*manifest.Component) []string {
 		}
 	}
 	return globs
-}
-
-// skipDirs are folders whose projects are not the repository's own.
-var skipDirs = map[string]bool{"vendor": true, "node_modules": true, "testdata": true}
-
-// skipped says whether f lies in a vendored, installed, fixture or hidden
-// folder.
-func skipped(f string) bool {
-	for _, d := range strings.Split(path.Dir(f), "/") {
-		if d != "." && (skipDirs[d] || strings.HasPrefix(d, ".")) {
-			return true
-		}
-	}
-	return false
-}
-
-// walk lists fsys's regular files outside skipped folders, for a
-// repository git lists no files of yet.
-func walk(fsys fs.FS) ([]string, error) {
-	var files []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("search %s: %w", p, err)
-		}
-		if d.IsDir() {
-			if p != "." && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() {
-			files = append(files, p)
-		}
-		return nil
-	})
-	return files, err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // addGlobs is monopipe.yaml data with globs appended to its components

@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/monopipe/monopipe/pipelines/infer"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 )
 
@@ -53,7 +55,7 @@ func pathDeps(fsys fs.FS, pr *project, ownerOf func(dir string) string, names ma
 				if json.Unmarshal(pj[sec], &deps) != nil {
 					continue
 				}
-				for _, n := range sortedKeys(deps) {
+				for _, n := range slices.Sorted(maps.Keys(deps)) {
 					spec := deps[n]
 					for _, pre := range []string{"file:", "link:", "portal:"} {
 						if t, ok := strings.CutPrefix(spec, pre); ok {
@@ -219,39 +221,14 @@ func nodeWorkspaceRoots(fsys fs.FS, byDir map[string]map[string]bool) map[string
 	return roots
 }
 
-// pyproject is what adopt reads of a pyproject.toml.
-type pyproject struct {
-	Project struct {
-		Name string `toml:"name"`
-	} `toml:"project"`
-	Tool struct {
-		Poetry struct {
-			Name            string         `toml:"name"`
-			Dependencies    map[string]any `toml:"dependencies"`
-			DevDependencies map[string]any `toml:"dev-dependencies"`
-			Group           map[string]struct {
-				Dependencies map[string]any `toml:"dependencies"`
-			} `toml:"group"`
-		} `toml:"poetry"`
-		UV struct {
-			Sources map[string]any `toml:"sources"`
-		} `toml:"uv"`
-	} `toml:"tool"`
+// readPyproject is pyproject.toml f as infer reads it; nil when absent
+// or unparsable.
+func readPyproject(fsys fs.FS, f string) *infer.Pyproject {
+	pp, _, _ := infer.ReadPyproject(fsys, f)
+	return pp
 }
 
-func readPyproject(fsys fs.FS, f string) *pyproject {
-	data, err := manifest.ReadFile(fsys, f)
-	if err != nil {
-		return nil
-	}
-	var pp pyproject
-	if toml.Unmarshal(data, &pp) != nil {
-		return nil
-	}
-	return &pp
-}
-
-func pyName(pp *pyproject) string {
+func pyName(pp *infer.Pyproject) string {
 	if pp.Project.Name != "" {
 		return pp.Project.Name
 	}
@@ -262,14 +239,14 @@ type pyPath struct{ name, path string }
 
 // tomlPaths are the path dependencies of a pyproject: Poetry's
 // {path = "..."} and uv's [tool.uv.sources] name = {path = "..."}.
-func tomlPaths(pp *pyproject) []pyPath {
+func tomlPaths(pp *infer.Pyproject) []pyPath {
 	tables := []map[string]any{pp.Tool.Poetry.Dependencies, pp.Tool.Poetry.DevDependencies, pp.Tool.UV.Sources}
-	for _, g := range sortedKeys(pp.Tool.Poetry.Group) {
+	for _, g := range slices.Sorted(maps.Keys(pp.Tool.Poetry.Group)) {
 		tables = append(tables, pp.Tool.Poetry.Group[g].Dependencies)
 	}
 	var out []pyPath
 	for _, t := range tables {
-		for _, n := range sortedKeys(t) {
+		for _, n := range slices.Sorted(maps.Keys(t)) {
 			if m, ok := t[n].(map[string]any); ok {
 				if p, ok := m["path"].(string); ok && p != "" {
 					out = append(out, pyPath{n, p})

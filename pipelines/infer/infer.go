@@ -75,10 +75,6 @@ func (d Dependency) Missing() string {
 	return fmt.Sprintf("%s but does not declare dependsOn: [%s]", d, d.To)
 }
 
-// skipDirs are folders whose files are never a component's own code:
-// vendored and installed packages, test fixtures, hidden folders.
-var skipDirs = map[string]bool{"vendor": true, "node_modules": true, "testdata": true}
-
 // Find lists every dependency between comps that the files show, one per
 // pair of components (at the first file and line that shows it), sorted
 // by From then To. files are the repo-relative files of fsys to read (the
@@ -90,7 +86,7 @@ var skipDirs = map[string]bool{"vendor": true, "node_modules": true, "testdata":
 func Find(fsys fs.FS, files []string, comps []*manifest.Component) ([]Dependency, error) {
 	if files == nil {
 		var err error
-		if files, err = listFiles(fsys); err != nil {
+		if files, err = manifest.ListFiles(fsys); err != nil {
 			return nil, err
 		}
 	}
@@ -100,7 +96,7 @@ func Find(fsys fs.FS, files []string, comps []*manifest.Component) ([]Dependency
 	sorted := append([]string(nil), files...)
 	sort.Strings(sorted)
 	for _, f := range sorted {
-		if skipped(f) {
+		if manifest.InSkippedFolder(f) {
 			continue
 		}
 		if strings.HasSuffix(f, ".go") {
@@ -255,39 +251,6 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return data, nil
-}
-
-// skipped says whether a file is in a folder whose files are not a
-// component's own code.
-func skipped(p string) bool {
-	dirs := strings.Split(path.Dir(p), "/")
-	for _, d := range dirs {
-		if d != "." && (skipDirs[d] || strings.HasPrefix(d, ".")) {
-			return true
-		}
-	}
-	return false
-}
-
-// listFiles lists every file of fsys outside skipped folders, sorted.
-func listFiles(fsys fs.FS) ([]string, error) {
-	var files []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("search %s: %w", p, err)
-		}
-		if d.IsDir() {
-			if p != "." && (skipDirs[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() {
-			files = append(files, p)
-		}
-		return nil
-	})
-	return files, err
 }
 
 // lineOf is the 1-based line of data's first line containing want, or 1.

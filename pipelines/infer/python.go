@@ -3,16 +3,17 @@ package infer
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
 
-// pyproject is what infer reads of a pyproject.toml: PEP 621's project
+// Pyproject is what infer (and init) read of a pyproject.toml: PEP 621's project
 // table, PEP 735's dependency groups and Poetry's tables.
-type pyproject struct {
+type Pyproject struct {
 	Project struct {
 		Name                 string              `toml:"name"`
 		Dependencies         []string            `toml:"dependencies"`
@@ -28,17 +29,20 @@ type pyproject struct {
 				Dependencies map[string]any `toml:"dependencies"`
 			} `toml:"group"`
 		} `toml:"poetry"`
+		UV struct {
+			Sources map[string]any `toml:"sources"`
+		} `toml:"uv"`
 	} `toml:"tool"`
 }
 
-// parsePyproject reads pyproject.toml f; nil when it cannot hold a
-// dependency or does not parse.
-func parsePyproject(fsys fs.FS, f string) (*pyproject, []byte, error) {
+// ReadPyproject reads pyproject.toml f and its bytes; nil when it cannot
+// hold a dependency or does not parse.
+func ReadPyproject(fsys fs.FS, f string) (*Pyproject, []byte, error) {
 	data, err := readFile(fsys, f)
 	if err != nil || data == nil {
 		return nil, nil, err
 	}
-	var pp pyproject
+	var pp Pyproject
 	if err := toml.Unmarshal(data, &pp); err != nil {
 		return nil, nil, nil // not ours to judge: skipped
 	}
@@ -47,7 +51,7 @@ func parsePyproject(fsys fs.FS, f string) (*pyproject, []byte, error) {
 
 // readPyproject records the Python project name that f declares.
 func (pk *packages) readPyproject(fsys fs.FS, f, name string) error {
-	pp, _, err := parsePyproject(fsys, f)
+	pp, _, err := ReadPyproject(fsys, f)
 	if err != nil || pp == nil {
 		return err
 	}
@@ -74,16 +78,16 @@ func (pk *packages) pythonDeps(fsys fs.FS, f string) ([]Dependency, error) {
 	if len(pk.py) == 0 {
 		return nil, nil
 	}
-	pp, data, err := parsePyproject(fsys, f)
+	pp, data, err := ReadPyproject(fsys, f)
 	if err != nil || pp == nil {
 		return nil, err
 	}
 	var reqs []string // PEP 508 strings
 	reqs = append(reqs, pp.Project.Dependencies...)
-	for _, k := range sortedKeys(pp.Project.OptionalDependencies) {
+	for _, k := range slices.Sorted(maps.Keys(pp.Project.OptionalDependencies)) {
 		reqs = append(reqs, pp.Project.OptionalDependencies[k]...)
 	}
-	for _, k := range sortedKeys(pp.DependencyGroups) {
+	for _, k := range slices.Sorted(maps.Keys(pp.DependencyGroups)) {
 		for _, r := range pp.DependencyGroups[k] {
 			if s, ok := r.(string); ok { // not {include-group = ...}
 				reqs = append(reqs, s)
@@ -102,11 +106,11 @@ func (pk *packages) pythonDeps(fsys fs.FS, f string) ([]Dependency, error) {
 		}
 	}
 	poetry := []map[string]any{pp.Tool.Poetry.Dependencies, pp.Tool.Poetry.DevDependencies}
-	for _, k := range sortedKeys(pp.Tool.Poetry.Group) {
+	for _, k := range slices.Sorted(maps.Keys(pp.Tool.Poetry.Group)) {
 		poetry = append(poetry, pp.Tool.Poetry.Group[k].Dependencies)
 	}
 	for _, deps := range poetry {
-		for _, n := range sortedKeys(deps) {
+		for _, n := range slices.Sorted(maps.Keys(deps)) {
 			add(n, keyLine(data, n))
 		}
 	}
@@ -119,15 +123,6 @@ func normalizePy(name string) string {
 }
 
 var pySepRE = regexp.MustCompile(`[-_.]+`)
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // keyLine is the line of the first TOML key n at the start of a line
 // (bare or quoted), or 1.

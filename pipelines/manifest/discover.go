@@ -16,6 +16,44 @@ import (
 // skipDirs are never searched by the default (whole tree) discovery.
 var skipDirs = map[string]bool{"vendor": true, "node_modules": true, "testdata": true}
 
+// SkippedFolder reports whether default discovery never searches a folder
+// named name: a hidden one, vendor, node_modules or testdata (their files
+// are not the repository's own projects).
+func SkippedFolder(name string) bool { return strings.HasPrefix(name, ".") || skipDirs[name] }
+
+// InSkippedFolder reports whether the repo-relative path p lies below a
+// folder that SkippedFolder names.
+func InSkippedFolder(p string) bool {
+	for _, d := range strings.Split(path.Dir(p), "/") {
+		if d != "." && SkippedFolder(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// ListFiles lists the regular files of fsys outside the folders that
+// SkippedFolder names, for a repository git lists no files of yet.
+func ListFiles(fsys fs.FS) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("search %s: %w", p, err)
+		}
+		if d.IsDir() {
+			if p != "." && SkippedFolder(d.Name()) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files, err
+}
+
 // Load reads the workspace and every component from fsys, whose root is the
 // repository root. Components are returned sorted by Dir.
 func Load(fsys fs.FS) (*Workspace, []*Component, error) {
