@@ -1,6 +1,7 @@
 // Command monopipe plans monorepo builds on the host, without an engine:
 //
 //	monopipe plan [--base REV] [--head REV] [--all] [--component NAME]... [--format text|json|github-matrix]
+//	monopipe plan --explain COMPONENT [--head REV] [--against REV]
 //	monopipe check [--head REV] [--strict]
 //	monopipe graph [--format mermaid|dot] [--changed] [--base REV] [--head REV] [--all] [--component NAME]...
 package main
@@ -69,6 +70,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "monopipe plan: --format %s: unknown format (one of %s)\n", f.format, strings.Join(plan.Formats, ", "))
 		return 2
 	}
+	if f.explain != "" {
+		if err := explain(ctx, stdout, f.opts, f.explain, f.against); err != nil {
+			fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if f.against != "" {
+		fmt.Fprintf(stderr, "monopipe plan: --against needs --explain\n")
+		return 2
+	}
+	f.opts.Digest = f.format == "json"
 	p, err := plan.Make(ctx, f.opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
@@ -82,9 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type flags struct {
-	fs     *flag.FlagSet
-	opts   plan.Options
-	format string
+	fs               *flag.FlagSet
+	opts             plan.Options
+	format           string
+	explain, against string
 }
 
 func planFlags(stderr io.Writer) *flags {
@@ -103,5 +117,7 @@ func planFlags(stderr io.Writer) *flags {
 		return nil
 	})
 	f.fs.StringVar(&f.format, "format", "text", "output format: "+strings.Join(plan.Formats, ", "))
+	f.fs.StringVar(&f.explain, "explain", "", "print this component's input digest and the inputs it is made of (at --head)")
+	f.fs.StringVar(&f.against, "against", "", "with --explain: say which inputs differ between this revision and --head (after a cache miss: the revision of the cached result)")
 	return f
 }

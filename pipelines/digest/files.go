@@ -1,0 +1,132 @@
+package digest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/monopipe/monopipe/pipelines/detect"
+)
+
+// Files are one revision's files: their repo-relative paths and the git
+// blob id of each.
+type Files interface {
+	// List is every file's path, sorted.
+	List() []string
+	// Blob is the hex git blob id of the file at path.
+	Blob(path string) (string, error)
+}
+
+// Commit is the files of a commit's tree: a symbolic link is its target's
+// text (as git stores it); a submodule is its commit id.
+func Commit(t *object.Tree) (Files, error) {
+	cf := commitFiles{ids: map[string]string{}}
+	w := object.NewTreeWalker(t, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list tree %s: %w", t.Hash, err)
+		}
+		if e.Mode == filemode.Dir {
+			continue
+		}
+		cf.ids[name] = e.Hash.String()
+		cf.list = append(cf.list, name)
+	}
+	sort.Strings(cf.list)
+	return cf, nil
+}
+
+type commitFiles struct {
+	list []string
+	ids  map[string]string
+}
+
+func (c commitFiles) List() []string { return c.list }
+
+func (c commitFiles) Blob(p string) (string, error) {
+	if id, ok := c.ids[p]; ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("%s: not in the tree", p)
+}
+
+// Worktree is the working tree's files as res lists them (tracked and
+// untracked, not ignored; res must be of the working tree): a clean
+// tracked file has the index's blob id, known without reading it; any
+// other is read from root and hashed as git would store it (a symbolic
+// link is its target's text). Content filters (core.autocrlf, clean
+// filters such as git-lfs) are not applied: such a modified file digests
+// as its raw bytes.
+func Worktree(root string, res *detect.Result) Files {
+	list := append([]string(nil), res.Files...)
+	sort.Strings(list)
+	return worktreeFiles{root: root, res: res, list: list}
+}
+
+type worktreeFiles struct {
+	root string
+	res  *detect.Result
+	list []string
+}
+
+func (w worktreeFiles) List() []string { return w.list }
+
+func (w worktreeFiles) Blob(p string) (string, error) {
+	if h, ok := w.res.Blob(p); ok {
+		return h.String(), nil
+	}
+	name := filepath.Join(w.root, filepath.FromSlash(p))
+	if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
+		// A submodule: its checked-out commit, as its gitlink records it
+		// once committed (changes inside it are not seen).
+		sub, err := git.PlainOpen(name)
+		if err != nil {
+			return "", fmt.Errorf("%s: submodule: %w", p, err)
+		}
+		head, err := sub.Head()
+		if err != nil {
+			return "", fmt.Errorf("%s: submodule: %w", p, err)
+		}
+		return head.Hash().String(), nil
+	}
+	return HashFile(name)
+}
+
+// HashFile is the git blob id of the file at name: of its bytes, or of
+// its target's text for a symbolic link.
+func HashFile(name string) (string, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return "", err
+	}
+	var data []byte
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(name)
+		if err != nil {
+			return "", err
+		}
+		data = []byte(filepath.ToSlash(target))
+	case fi.Mode().IsRegular():
+		if data, err = os.ReadFile(name); err != nil {
+			return "", err
+		}
+	default:
+		return "", fmt.Errorf("%s: not a file (%s)", name, fi.Mode().Type())
+	}
+	return plumbing.ComputeHash(plumbing.BlobObject, data).String(), nil
+}
