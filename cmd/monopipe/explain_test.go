@@ -35,7 +35,9 @@ func TestExplain(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var got struct{ Components []struct{ Name, Digest string } }
+	var got struct {
+		Components []struct{ Name, Digest string }
+	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
