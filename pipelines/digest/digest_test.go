@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/monopipe/monopipe/internal/gittest"
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
@@ -255,5 +257,38 @@ func TestDiff(t *testing.T) {
 	c := digest.Of([]digest.Input{b.Inputs[2], b.Inputs[0], b.Inputs[1]})
 	if c.Sum != b.Sum {
 		t.Errorf("order changed the sum: %s != %s", c.Sum, b.Sum)
+	}
+}
+
+// TestSparseCheckout: files a sparse checkout leaves out of the working
+// tree have the index's blob ids, as at the commit. (Through Files: plan
+// itself cannot read such a tree's manifests yet.)
+func TestSparseCheckout(t *testing.T) {
+	r := newRepo(t)
+	r.Git("sparse-checkout", "set", "components/greet")
+	if _, err := os.Stat(filepath.Join(r.Dir, "components/web/package.json")); err == nil {
+		t.Skip("sparse checkout left the file in place")
+	}
+	repo, err := detect.Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	res, err := repo.Changes(context.Background(), detect.Range{Base: "HEAD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := digest.Worktree(repo.Git(), repo.Root(), res)
+	if !slices.Contains(files.List(), "components/web/package.json") {
+		t.Fatalf("files %v lack components/web/package.json", files.List())
+	}
+	for _, p := range []string{"components/web/package.json", "components/greet/greet.go"} {
+		got, err := files.Blob(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := r.Git("rev-parse", "HEAD:"+p); got != want {
+			t.Errorf("%s: blob %s, want %s", p, got, want)
+		}
 	}
 }

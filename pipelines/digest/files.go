@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -70,22 +71,50 @@ func (c commitFiles) Blob(p string) (string, error) {
 // other is read from root and hashed as git would store it (a symbolic
 // link is its target's text). Content filters (core.autocrlf, clean
 // filters such as git-lfs) are not applied: such a modified file digests
-// as its raw bytes.
-func Worktree(root string, res *detect.Result) Files {
+// as its raw bytes. A listed file missing from the working tree (one a
+// sparse checkout leaves out) has the blob id of repo's index.
+func Worktree(repo *git.Repository, root string, res *detect.Result) Files {
 	list := append([]string(nil), res.Files...)
 	sort.Strings(list)
-	return worktreeFiles{root: root, res: res, list: list}
+	return &worktreeFiles{repo: repo, root: root, res: res, list: list}
 }
 
 type worktreeFiles struct {
+	repo *git.Repository
 	root string
 	res  *detect.Result
 	list []string
+
+	once  sync.Once
+	index map[string]string
+	err   error
 }
 
-func (w worktreeFiles) List() []string { return w.list }
+// fromIndex is the index's blob id of p, read once.
+func (w *worktreeFiles) fromIndex(p string) (string, error) {
+	w.once.Do(func() {
+		idx, err := w.repo.Storer.Index()
+		if err != nil {
+			w.err = fmt.Errorf("read the index: %w", err)
+			return
+		}
+		w.index = map[string]string{}
+		for _, e := range idx.Entries {
+			w.index[e.Name] = e.Hash.String()
+		}
+	})
+	if w.err != nil {
+		return "", w.err
+	}
+	if id, ok := w.index[p]; ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("%s: neither in the working tree nor in the index", p)
+}
 
-func (w worktreeFiles) Blob(p string) (string, error) {
+func (w *worktreeFiles) List() []string { return w.list }
+
+func (w *worktreeFiles) Blob(p string) (string, error) {
 	if h, ok := w.res.Blob(p); ok {
 		return h.String(), nil
 	}
@@ -103,7 +132,11 @@ func (w worktreeFiles) Blob(p string) (string, error) {
 		}
 		return head.Hash().String(), nil
 	}
-	return HashFile(name)
+	id, err := HashFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return w.fromIndex(p)
+	}
+	return id, err
 }
 
 // HashFile is the git blob id of the file at name: of its bytes, or of

@@ -119,7 +119,7 @@ func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Wor
 	var files digest.Files
 	switch t, ok := fsys.(interface{ TreeID() plumbing.Hash }); {
 	case res != nil && res.Worktree:
-		files = digest.Worktree(repo.Root(), res)
+		files = digest.Worktree(repo.Git(), repo.Root(), res)
 	case ok:
 		tree, err := repo.Git().TreeObject(t.TreeID())
 		if err != nil {
