@@ -12,8 +12,7 @@
 //     commit of the same content would); component.yaml itself enters as
 //     the manifest;
 //   - its manifest, normalized: the parsed component.yaml encoded again
-//     (as JSON),
-//     so comments, key order and layout do not count;
+//     (as JSON), so comments, key order and layout do not count;
 //   - the workspace settings that apply to it (manifest.Settings), the base
 //     images its builder starts from (manifest.Component.BaseImages), its
 //     build environment (build.env; never a secret's value: the manifest
