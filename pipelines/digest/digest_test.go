@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
@@ -290,5 +293,51 @@ func TestSparseCheckout(t *testing.T) {
 		if want := r.Git("rev-parse", "HEAD:"+p); got != want {
 			t.Errorf("%s: blob %s, want %s", p, got, want)
 		}
+	}
+}
+
+// TestTreeCache: the folder cache gives the same files as reading the
+// trees, and a corrupt cache file reads as none.
+func TestTreeCache(t *testing.T) {
+	r := newRepo(t)
+	repo, err := git.PlainOpen(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := plumbing.NewHash(r.Git("rev-parse", "HEAD^{tree}"))
+	cache := filepath.Join(t.TempDir(), "trees")
+	list := func() string {
+		t.Helper()
+		files, err := digest.Commit(repo, tree, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, p := range files.List() {
+			id, err := files.Blob(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(p + " " + id + "\n")
+		}
+		return b.String()
+	}
+	want := strings.ReplaceAll(r.Git("ls-tree", "-r", "--format=%(path) %(objectname)", "HEAD"), "\r", "") + "\n"
+	if got := list(); got != want {
+		t.Fatalf("uncached:\n%s\nwant (git ls-tree):\n%s", got, want)
+	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Fatalf("no cache written: %v", err)
+	}
+	if got := list(); got != want {
+		t.Errorf("cached:\n%s\nwant:\n%s", got, want)
+	}
+	data, _ := os.ReadFile(cache)
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(cache, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); got != want {
+		t.Errorf("corrupt cache:\n%s\nwant:\n%s", got, want)
 	}
 }

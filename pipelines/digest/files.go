@@ -3,7 +3,6 @@ package digest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/monopipe/monopipe/pipelines/detect"
 )
@@ -27,26 +24,40 @@ type Files interface {
 	Blob(path string) (string, error)
 }
 
-// Commit is the files of a commit's tree: a symbolic link is its target's
-// text (as git stores it); a submodule is its commit id.
-func Commit(t *object.Tree) (Files, error) {
+// Commit is the files of the tree root of repo: a symbolic link is its
+// target's text (as git stores it); a submodule is its commit id. Folders
+// are read through a cache kept in cacheFile ("" for none): tree objects
+// never change, so the folders a commit shares with the last one read are
+// not decoded again.
+func Commit(repo *git.Repository, root plumbing.Hash, cacheFile string) (Files, error) {
+	tc := loadTreeCache(cacheFile)
 	cf := commitFiles{ids: map[string]string{}}
-	w := object.NewTreeWalker(t, true, nil)
-	defer w.Close()
-	for {
-		name, e, err := w.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	var walk func(prefix string, h plumbing.Hash) error
+	walk = func(prefix string, h plumbing.Hash) error {
+		ents, err := tc.tree(repo, h)
 		if err != nil {
-			return nil, fmt.Errorf("list tree %s: %w", t.Hash, err)
+			return err
 		}
-		if e.Mode == filemode.Dir {
-			continue
+		for _, e := range ents {
+			p := e.name
+			if prefix != "" {
+				p = prefix + "/" + e.name
+			}
+			if e.dir {
+				if err := walk(p, e.hash); err != nil {
+					return err
+				}
+				continue
+			}
+			cf.ids[p] = e.hash.String()
+			cf.list = append(cf.list, p)
 		}
-		cf.ids[name] = e.Hash.String()
-		cf.list = append(cf.list, name)
+		return nil
 	}
+	if err := walk("", root); err != nil {
+		return nil, fmt.Errorf("list tree %s: %w", root, err)
+	}
+	tc.save()
 	sort.Strings(cf.list)
 	return cf, nil
 }

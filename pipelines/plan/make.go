@@ -121,11 +121,9 @@ func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Wor
 	case res != nil && res.Worktree:
 		files = digest.Worktree(repo.Git(), repo.Root(), res)
 	case ok:
-		tree, err := repo.Git().TreeObject(t.TreeID())
-		if err != nil {
-			return fmt.Errorf("digest: %w", err)
-		}
-		if files, err = digest.Commit(tree); err != nil {
+		var err error
+		cache := filepath.Join(repo.GitDir(), "monopipe", "digest-trees")
+		if files, err = digest.Commit(repo.Git(), t.TreeID(), cache); err != nil {
 			return fmt.Errorf("digest: %w", err)
 		}
 	default:
