@@ -30,6 +30,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,13 +139,14 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 		}
 	}
 	files := assign(src, want)
+	settings := settingsMemo{}
 	out := map[string]*Digest{}
 	for _, n := range src.Graph.Order() {
 		if !want[n] {
 			continue
 		}
 		c := src.Graph.Component(n)
-		ins, err := own(src.Workspace, c)
+		ins, err := own(src.Workspace, c, settings)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +195,7 @@ func assign(src Source, want map[string]bool) map[string][]Input {
 }
 
 // own lists c's entries that are not files or dependencies.
-func own(ws *manifest.Workspace, c *manifest.Component) ([]Input, error) {
+func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) ([]Input, error) {
 	// The parsed fields only: where the file is and its line numbers are
 	// not part of it. encoding/json sorts map keys and is ten times faster
 	// than encoding the yaml again.
@@ -208,7 +210,7 @@ func own(ws *manifest.Workspace, c *manifest.Component) ([]Input, error) {
 		{Kind: KindRecipe, Value: c.Kind.Recipe()},
 		{Kind: KindManifest, Value: "sha256:" + hex.EncodeToString(sum[:])},
 	}
-	for _, s := range manifest.Settings(ws, c) {
+	for _, s := range settings.of(ws, c) {
 		k, v, _ := strings.Cut(s, "=")
 		ins = append(ins, Input{Kind: KindSetting, Name: k, Value: v})
 	}
@@ -269,3 +271,21 @@ func Diff(a, b *Digest) Changes {
 
 // Empty says whether nothing differs.
 func (c Changes) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Changed) == 0 }
+
+// settingsMemo remembers manifest.Settings for components that set no
+// publish, deploy or release section of their own, by the image keys
+// their kind uses: thousands of components share a few answers.
+type settingsMemo map[string][]string
+
+func (m settingsMemo) of(ws *manifest.Workspace, c *manifest.Component) []string {
+	if !reflect.ValueOf(c.Publish).IsZero() || !reflect.ValueOf(c.Deploy).IsZero() || !reflect.ValueOf(c.Release).IsZero() {
+		return manifest.Settings(ws, c)
+	}
+	key := strings.Join(c.ImageKeys(), ",")
+	s, ok := m[key]
+	if !ok {
+		s = manifest.Settings(ws, c)
+		m[key] = s
+	}
+	return s
+}
