@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +18,9 @@ func componentDigest(ctx context.Context, opts plan.Options, name, head string) 
 	opts.Base, opts.Head, opts.All, opts.Components, opts.Digest = "", head, true, []string{name}, true
 	p, err := plan.Make(ctx, opts)
 	if err != nil {
+		if msg := err.Error(); strings.HasPrefix(msg, "--component "+name+":") {
+			return nil, errors.New("--explain" + strings.TrimPrefix(msg, "--component"))
+		}
 		return nil, err
 	}
 	for _, c := range p.Components {
@@ -33,12 +38,46 @@ func headName(head string) string {
 	return head
 }
 
+// explanation is --explain's JSON answer.
+type explanation struct {
+	Component string   `json:"component"`
+	Head      string   `json:"head"`
+	Digest    string   `json:"digest"`
+	Inputs    []string `json:"inputs"`
+	// Against, AgainstDigest and the lists are set with --against.
+	Against       string   `json:"against,omitempty"`
+	AgainstDigest string   `json:"againstDigest,omitempty"`
+	Changed       []string `json:"changed,omitempty"` // "<entry now> (was <entry then>)"
+	Added         []string `json:"added,omitempty"`
+	Removed       []string `json:"removed,omitempty"`
+}
+
 // explain prints component name's digest at --head and its inputs, or,
-// with against, the inputs that differ between against and --head.
-func explain(ctx context.Context, w io.Writer, opts plan.Options, name, against string) error {
+// with against, the inputs that differ between against and --head; as
+// JSON when format is json.
+func explain(ctx context.Context, w io.Writer, opts plan.Options, name, against, format string) error {
 	d, err := componentDigest(ctx, opts, name, opts.Head)
 	if err != nil {
 		return err
+	}
+	if format == "json" {
+		e := explanation{Component: name, Head: headName(opts.Head), Digest: d.Sum, Inputs: strs(d.Inputs)}
+		if against != "" {
+			old, err := componentDigest(ctx, opts, name, against)
+			if err != nil {
+				return fmt.Errorf("--against %s: %w", against, err)
+			}
+			ch := digest.Diff(old, d)
+			e.Against, e.AgainstDigest, e.Added, e.Removed = against, old.Sum, strs(ch.Added), strs(ch.Removed)
+			for _, c := range ch.Changed {
+				was := c.Input
+				was.Value = c.Was
+				e.Changed = append(e.Changed, fmt.Sprintf("%s (was %s)", c.Input, was))
+			}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(e)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s at %s: %s\n", name, headName(opts.Head), d.Sum)
@@ -74,4 +113,12 @@ func explain(ctx context.Context, w io.Writer, opts plan.Options, name, against 
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+func strs(ins []digest.Input) []string {
+	out := make([]string, len(ins))
+	for i, in := range ins {
+		out[i] = in.String()
+	}
+	return out
 }

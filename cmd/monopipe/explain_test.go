@@ -92,7 +92,19 @@ func TestExplain(t *testing.T) {
 		t.Errorf("clean working tree against HEAD:\n%s", out)
 	}
 
-	if _, errs, code = plan("--explain", "nope"); code != 1 || !strings.Contains(errs, "--component nope: no such component") {
+	out, _, _ = plan("--explain", "lib", "--against", one, "--format", "json")
+	var e struct {
+		Component, Digest, AgainstDigest string
+		Inputs, Changed, Added, Removed  []string
+	}
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if e.Component != "lib" || e.Digest != digests["lib"] || e.AgainstDigest == "" || len(e.Inputs) == 0 || len(e.Changed) != 1 || len(e.Added) != 1 || len(e.Removed) != 0 {
+		t.Errorf("--format json: %+v", e)
+	}
+
+	if _, errs, code = plan("--explain", "nope"); code != 1 || !strings.Contains(errs, "monopipe plan: --explain nope: no such component") {
 		t.Errorf("unknown component: exit %d, stderr %q", code, errs)
 	}
 	if _, errs, code = plan("--against", one); code != 2 || !strings.Contains(errs, "--against needs --explain") {

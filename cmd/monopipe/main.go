@@ -1,7 +1,7 @@
 // Command monopipe plans monorepo builds on the host, without an engine:
 //
 //	monopipe plan [--base REV] [--head REV] [--all] [--component NAME]... [--format text|json|github-matrix]
-//	monopipe plan --explain COMPONENT [--head REV] [--against REV]
+//	monopipe plan --explain COMPONENT [--head REV] [--against REV] [--format text|json]
 //	monopipe check [--head REV] [--strict]
 //	monopipe graph [--format mermaid|dot] [--changed] [--base REV] [--head REV] [--all] [--component NAME]...
 package main
@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if f.explain != "" {
-		if err := explain(ctx, stdout, f.opts, f.explain, f.against); err != nil {
+		if err := explain(ctx, stdout, f.opts, f.explain, f.against, f.format); err != nil {
 			fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
 			return 1
 		}
