@@ -126,6 +126,7 @@ func TestSensitivity(t *testing.T) {
 		{"workspace go image", map[string]string{"monopipe.yaml": "images:\n  node: mirror.example/node:22\n  go: mirror.example/golang:1.26\n"}, false, true},
 		{"workspace runtime image", map[string]string{"monopipe.yaml": "images:\n  node: mirror.example/node:22\n  runtime: mirror.example/debian\n"}, false, true},
 		{"workspace publish default", map[string]string{"monopipe.yaml": "images:\n  node: mirror.example/node:22\npublish:\n  image:\n    registry: ghcr.io/acme\n"}, false, true},
+		{"workspace global file", map[string]string{"monopipe.yaml": fixture["monopipe.yaml"] + "global: [\"tools/**\"]\n", "tools/gen.sh": "echo\n"}, false, true},
 		{"dependency's file", map[string]string{"components/greet/greet.go": "package greet // 2\n"}, false, true},
 		{"recipe version", nil, true, true},
 
@@ -136,6 +137,8 @@ func TestSensitivity(t *testing.T) {
 		{"file elsewhere", map[string]string{"other/readme.txt": "changed\n"}, false, false},
 		{"unrelated component", map[string]string{"components/web/package.json": "{\"a\":1}\n"}, false, false},
 		{"workspace image of another kind", map[string]string{"monopipe.yaml": "images:\n  node: mirror.example/node:23\n  python: mirror.example/python\n"}, false, false},
+		{"workspace global glob matching nothing", map[string]string{"monopipe.yaml": fixture["monopipe.yaml"] + "global: [\"tools/**\"]\n"}, false, false},
+		{"workspace base branch", map[string]string{"monopipe.yaml": fixture["monopipe.yaml"] + "baseBranch: trunk\n"}, false, false},
 		{"workspace full rebuild marker", map[string]string{"monopipe.yaml": fixture["monopipe.yaml"] + "fullRebuildMarker: '[all]'\n"}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,5 +342,32 @@ func TestTreeCache(t *testing.T) {
 	}
 	if got := list(); got != want {
 		t.Errorf("corrupt cache:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestSameInEveryMode: the default mode (a diff against a base) digests a
+// component as --all does, for the working tree and for a commit.
+func TestSameInEveryMode(t *testing.T) {
+	r := newRepo(t)
+	r.Commit("two", map[string]string{"components/api/cmd/api/main.go": "package main // 2\n"})
+	r.Write(map[string]string{"components/api/extra.go": "package api\n"})
+	for _, head := range []string{"", "HEAD"} {
+		p, err := plan.Make(context.Background(), plan.Options{Dir: r.Dir, Base: "HEAD~1", Head: head, Digest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range p.Components {
+			if c.Name != "api" {
+				continue
+			}
+			found = true
+			if want := digestOf(t, r.Dir, head, "api").Sum; c.Digest != want {
+				t.Errorf("head %q: default mode %s, --all %s", head, c.Digest, want)
+			}
+		}
+		if !found {
+			t.Errorf("head %q: api not selected: %+v", head, p.Components)
+		}
 	}
 }
