@@ -52,6 +52,10 @@ func (m *Monopipe) Ci(
 	// The CI run's address, linked from commit statuses.
 	// +optional
 	runUrl string,
+	// The GitHub API root ($GITHUB_API_URL; on GitHub Enterprise Server
+	// https://HOST/api/v3). Default: https://api.github.com/.
+	// +optional
+	githubApiUrl string,
 	// +optional
 	githubToken *dagger.Secret,
 	// +optional
@@ -90,7 +94,7 @@ func (m *Monopipe) Ci(
 	rep, err := job.CI(ctx, c, src, job.CIOptions{
 		GitHubEvent: eventName, GitHubPayload: payload,
 		Values:     trigger.Values{Base: base, Head: head, Branch: branch, PullRequest: pullRequest, Fork: fork, Repo: repo},
-		Components: component, RunURL: runUrl, Secrets: s, DryRun: dryRun,
+		Components: component, RunURL: runUrl, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun,
 	})
 	if err != nil {
 		return nil, err
@@ -114,6 +118,10 @@ func (m *Monopipe) Release(
 	// The GitHub repository, owner/name (default: from the origin remote).
 	// +optional
 	repo string,
+	// The GitHub API root ($GITHUB_API_URL; on GitHub Enterprise Server
+	// https://HOST/api/v3). Default: https://api.github.com/.
+	// +optional
+	githubApiUrl string,
 	// +optional
 	githubToken *dagger.Secret,
 	// +optional
@@ -141,7 +149,7 @@ func (m *Monopipe) Release(
 		return nil, err
 	}
 	defer c.Close()
-	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, Secrets: s, DryRun: dryRun})
+	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun})
 	if err != nil {
 		return nil, err
 	}

@@ -324,6 +324,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
 				}
 			}
+			var githubApiUrl string
+			if inputArgs["githubApiUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["githubApiUrl"]), &githubApiUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg githubApiUrl", err))
+				}
+			}
 			var githubToken *dagger.Secret
 			if inputArgs["githubToken"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["githubToken"]), &githubToken)
@@ -380,7 +387,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
+			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
 		case "Plan":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -534,6 +541,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
 				}
 			}
+			var githubApiUrl string
+			if inputArgs["githubApiUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["githubApiUrl"]), &githubApiUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg githubApiUrl", err))
+				}
+			}
 			var githubToken *dagger.Secret
 			if inputArgs["githubToken"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["githubToken"]), &githubToken)
@@ -590,7 +604,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Monopipe).Release(&parent, ctx, source, tag, repo, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
+			return (*Monopipe).Release(&parent, ctx, source, tag, repo, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
 		case "Report":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)

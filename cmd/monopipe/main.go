@@ -4,6 +4,7 @@
 //	monopipe plan --explain COMPONENT [--head REV] [--against REV] [--format text|json]
 //	monopipe check [--head REV] [--strict]
 //	monopipe graph [--format mermaid|dot] [--changed] [--base REV] [--head REV] [--all] [--component NAME]...
+//	monopipe init [--write] [--force]
 package main
 
 import (
@@ -25,7 +26,8 @@ const usage = `usage: monopipe plan [flags]
 Lists the components affected between two revisions, dependencies first.
 
 other commands: monopipe check (validate the manifests), monopipe graph
-(draw the component graph); monopipe COMMAND -h for their flags.
+(draw the component graph), monopipe init (propose manifests for an
+existing repository); monopipe COMMAND -h for their flags.
 
 flags:
 `
@@ -46,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runCheck(ctx, args[1:], stdout, stderr)
 		case "graph":
 			return runGraph(ctx, args[1:], stdout, stderr)
+		case "init":
+			return runInit(ctx, args[1:], stdout, stderr)
 		}
 	}
 	f := planFlags(stderr)

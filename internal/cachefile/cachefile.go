@@ -12,12 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -138,7 +137,7 @@ func AppendStr(b []byte, s string) []byte {
 
 // Writer is a cache file being written under a temporary name.
 type Writer struct {
-	fd         int
+	f          *os.File
 	tmp, final string
 	// Start is the file system's time when the writer was made (the
 	// temporary file's mtime), in nanoseconds since the epoch.
@@ -149,52 +148,46 @@ type Writer struct {
 // cannot, a read-only .git say: the caller then simply keeps no cache.
 func Create(file string) *Writer {
 	tmp := fmt.Sprintf("%s.%d-%d.tmp", file, os.Getpid(), time.Now().UnixNano())
-	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_CLOEXEC
-	fd, err := unix.Open(tmp, flags, 0o644)
-	if err == unix.ENOENT && os.MkdirAll(filepath.Dir(file), 0o755) == nil {
-		fd, err = unix.Open(tmp, flags, 0o644)
+	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	f, err := os.OpenFile(tmp, flags, 0o644)
+	if errors.Is(err, fs.ErrNotExist) && os.MkdirAll(filepath.Dir(file), 0o755) == nil {
+		f, err = os.OpenFile(tmp, flags, 0o644)
 	}
 	if err != nil {
 		return nil
 	}
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		unix.Close(fd)
-		unix.Unlink(tmp)
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
 		return nil
 	}
-	return &Writer{fd: fd, tmp: tmp, final: file, Start: st.Mtim.Nano()}
+	return &Writer{f: f, tmp: tmp, final: file, Start: st.ModTime().UnixNano()}
 }
 
 // Discard removes the temporary file; w may be nil.
 func (w *Writer) Discard() {
 	if w != nil {
-		unix.Close(w.fd)
-		unix.Unlink(w.tmp)
+		w.f.Close()
+		os.Remove(w.tmp)
 	}
 }
 
 // Commit writes magic, body and the checksum, and puts the file in place
-// of the previous one. body must start with magic.
+// of the previous one (os.Rename replaces it on every system, Windows
+// included). body must start with magic.
 func (w *Writer) Commit(body []byte) error {
 	b := binary.BigEndian.AppendUint32(body, crc32.Checksum(body, castagnoli))
-	for len(b) > 0 {
-		n, err := unix.Write(w.fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			w.Discard()
-			return fmt.Errorf("write %s: %w", w.tmp, err)
-		}
-		b = b[n:]
-	}
-	if err := unix.Close(w.fd); err != nil {
-		unix.Unlink(w.tmp)
+	if _, err := w.f.Write(b); err != nil {
+		w.Discard()
 		return fmt.Errorf("write %s: %w", w.tmp, err)
 	}
-	if err := unix.Rename(w.tmp, w.final); err != nil {
-		unix.Unlink(w.tmp)
+	if err := w.f.Close(); err != nil {
+		os.Remove(w.tmp)
+		return fmt.Errorf("write %s: %w", w.tmp, err)
+	}
+	if err := os.Rename(w.tmp, w.final); err != nil {
+		os.Remove(w.tmp)
 		return fmt.Errorf("write %s: %w", w.final, err)
 	}
 	return nil

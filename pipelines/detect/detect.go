@@ -14,14 +14,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"golang.org/x/sys/unix"
 )
 
 // Worktree is the head name that means "HEAD plus the working tree".
@@ -72,7 +70,7 @@ func (r *Repo) Git() *git.Repository { return r.git }
 // head is empty, else the tree of commit head.
 func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if head == "" {
-		return workFS{FS: os.DirFS(r.root), root: r.root, sparse: &sparseFiles{gitDir: r.gitDir, repo: r.git}}, nil
+		return workFS{root: r.root, sparse: &sparseFiles{gitDir: r.gitDir, repo: r.git}}, nil
 	}
 	c, err := r.commit("--head", head)
 	if err != nil {
@@ -85,24 +83,91 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	return TreeFS(t), nil
 }
 
-// workFS is os.DirFS with a ReadFile that makes four system calls for a
-// small file rather than nine (os.ReadFile registers every file with the
-// poller and stats it): it reads the manifests of thousands of components.
-// A file that a sparse checkout leaves out of the working tree is read
-// from the index (see sparseFiles).
+// workFS is os.DirFS that never blocks and never reads what is not a
+// regular file: Open refuses a named pipe, a device or a socket (os.DirFS
+// would wait forever for a pipe's writer, or read a device without end),
+// and ReadFile reads a regular file in four system calls rather than nine
+// (it reads the manifests of thousands of components), as many bytes as
+// the file had when opened. Stat and ReadDir do not open files. A file
+// that a sparse checkout leaves out of the working tree is read from the
+// index (see sparseFiles).
 type workFS struct {
-	fs.FS
 	root   string
 	sparse *sparseFiles
 }
 
+// path is the file system path of name, or an error for a name that is
+// not valid (or names a device, on Windows).
+func (w workFS) path(op, name string) (string, error) {
+	local, err := filepath.Localize(name)
+	if err != nil || !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	return filepath.Join(w.root, local), nil
+}
+
+// Open opens the named file or folder.
+func (w workFS) Open(name string) (fs.File, error) {
+	p, err := w.path("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f, fi, err := openNoBlock(p)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(posixMode(fi.Mode()) | typeBits(fi.Mode()))}
+	}
+	return f, nil
+}
+
+// Stat describes the named file (following symbolic links) without
+// opening it.
+func (w workFS) Stat(name string) (fs.FileInfo, error) {
+	p, err := w.path("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: unwrapPath(err)}
+	}
+	return fi, nil
+}
+
+// diskReadDir lists the named folder on disk, sorted by name.
+func (w workFS) diskReadDir(name string) ([]fs.DirEntry, error) {
+	p, err := w.path("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPath(err)}
+	}
+	return ents, nil
+}
+
+// unwrapPath is the error inside a *fs.PathError, so that it can be named
+// by the path the caller gave.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // ReadFile reads the named file.
 func (w workFS) ReadFile(name string) ([]byte, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	p, err := w.path("read", name)
+	if err != nil {
+		return nil, err
 	}
-	data, err := readFileAt(unix.AT_FDCWD, filepath.Join(w.root, filepath.FromSlash(name)))
-	if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && w.sparse != nil {
+	data, err := readFileAt(cwd, p)
+	if isNotExist(err) && w.sparse != nil {
 		if data, err2 := w.sparse.readFile(name); !errors.Is(err2, fs.ErrNotExist) {
 			if err2 != nil {
 				return nil, &fs.PathError{Op: "read", Path: name, Err: err2}
@@ -116,10 +181,10 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-// ReadDir lists the named folder, with the files and folders that a
-// sparse checkout leaves out of the working tree.
+// ReadDir lists the named folder, sorted by name, with the files and
+// folders that a sparse checkout leaves out of the working tree.
 func (w workFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	disk, err := fs.ReadDir(w.FS, name)
+	disk, err := w.diskReadDir(name)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) || w.sparse == nil {
 		return disk, err
 	}

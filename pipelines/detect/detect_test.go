@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"golang.org/x/sys/unix"
 
 	"github.com/monopipe/monopipe/internal/cachefile"
 	"github.com/monopipe/monopipe/internal/gittest"
@@ -120,11 +119,8 @@ func TestStatusMatchesGit(t *testing.T) {
 			}
 			// Old link times differ from the index's stat data, so both
 			// links are hashed: "same" must come out clean, "moved" not.
-			old := []unix.Timespec{unix.NsecToTimespec(1e9), unix.NsecToTimespec(1e9)}
 			for _, l := range []string{"same", "moved"} {
-				if err := unix.UtimesNanoAt(unix.AT_FDCWD, filepath.Join(r.Dir, l), old, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-					t.Fatal(err)
-				}
+				lchtimes(t, filepath.Join(r.Dir, l), time.Unix(1, 0))
 			}
 		}},
 		{"file replaced by a folder", func(t *testing.T, r *gittest.Repo) {
@@ -150,6 +146,60 @@ func TestStatusMatchesGit(t *testing.T) {
 		{"names with spaces", func(t *testing.T, r *gittest.Repo) {
 			r.Write(map[string]string{"spaces in/name s.txt": "changed\n", "spaces in/new one.txt": "n\n"})
 		}},
+		// Stat data: what git compares, and the settings that change it.
+		{"same size, mtime restored (ctime tells)", func(t *testing.T, r *gittest.Repo) {
+			sameSizeEditKeepingMtime(t, r, "a/x.go", "package b\n")
+		}},
+		{"same size, mtime restored, core.trustCtime=false", func(t *testing.T, r *gittest.Repo) {
+			r.Git("config", "core.trustCtime", "false")
+			sameSizeEditKeepingMtime(t, r, "a/x.go", "package b\n")
+		}},
+		{"same size, mtime restored, core.checkStat=minimal", func(t *testing.T, r *gittest.Repo) {
+			r.Git("config", "core.checkStat", "minimal")
+			sameSizeEditKeepingMtime(t, r, "a/x.go", "package b\n")
+		}},
+		{"index without stat data (read-tree)", func(t *testing.T, r *gittest.Repo) {
+			r.Git("read-tree", "HEAD")
+			r.Write(map[string]string{"a/x.go": "package a // changed\n"})
+		}},
+		{"entry without stat data, file emptied, times zeroed", func(t *testing.T, r *gittest.Repo) {
+			// update-index --cacheinfo records size 0 and no times: an
+			// empty file with mtime 0 matches that stat data, but the
+			// blob is not empty (git's "racily smudged" rule).
+			r.Git("update-index", "--cacheinfo", "100644,"+r.Git("rev-parse", "HEAD:readme")+",readme")
+			r.Write(map[string]string{"readme": ""})
+			chtimes(t, filepath.Join(r.Dir, "readme"), time.Unix(0, 0))
+		}},
+		{"core.fileMode=false: x bit ignored", func(t *testing.T, r *gittest.Repo) {
+			r.Git("config", "core.fileMode", "false")
+			chmod(t, filepath.Join(r.Dir, "exec.sh"), 0o755)
+		}},
+		{"core.fileMode=false: content still counts", func(t *testing.T, r *gittest.Repo) {
+			r.Git("config", "core.fileMode", "false")
+			chmod(t, filepath.Join(r.Dir, "exec.sh"), 0o755)
+			r.Write(map[string]string{"readme": "other\n"})
+		}},
+		{"only the owner's x bit counts", func(t *testing.T, r *gittest.Repo) {
+			chmod(t, filepath.Join(r.Dir, "readme"), 0o645)
+		}},
+		{"core.symlinks=false: link checked out as a file", func(t *testing.T, r *gittest.Repo) {
+			linkAsFile(t, r, "readme")
+		}},
+		{"core.symlinks=false: link file edited", func(t *testing.T, r *gittest.Repo) {
+			linkAsFile(t, r, "rdme_2")
+		}},
+		{"core.ignoreCase: file renamed to another case", func(t *testing.T, r *gittest.Repo) {
+			r.Git("config", "core.ignoreCase", "true")
+			if err := os.Rename(filepath.Join(r.Dir, "readme"), filepath.Join(r.Dir, "README")); err != nil {
+				t.Fatal(err)
+			}
+			r.Write(map[string]string{"a/X.go": "untracked, another case\n", "Other.txt": "untracked\n"})
+		}},
+		{"assume-unchanged", func(t *testing.T, r *gittest.Repo) {
+			r.Git("update-index", "--assume-unchanged", "a/x.go", "readme")
+			r.Write(map[string]string{"a/x.go": "package a // changed\n"})
+			r.Remove("readme")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,6 +211,71 @@ func TestStatusMatchesGit(t *testing.T) {
 			checkStatus(t, r, tt.name != "nested repository" && tt.name != "sparse checkout entry")
 		})
 	}
+}
+
+func chmod(t *testing.T, file string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(file, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chtimes(t *testing.T, file string, mtime time.Time) {
+	t.Helper()
+	if err := os.Chtimes(file, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameSizeEditKeepingMtime edits file to content of the same size and
+// puts its mtime back (as "touch -r" would), in a later second than git
+// last recorded its stat data: only the ctime shows the edit. The file's
+// mtime is first set in the past and the index refreshed, so that git's
+// racy-git rule does not hash it anyway.
+func sameSizeEditKeepingMtime(t *testing.T, r *gittest.Repo, file, content string) {
+	t.Helper()
+	full := filepath.Join(r.Dir, file)
+	old := time.Unix(1e9, 0)
+	chtimes(t, full, old)
+	r.Git("update-index", "--refresh")
+	fi, err := os.Lstat(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(content) != int(fi.Size()) {
+		t.Fatalf("content of %d bytes for a file of %d", len(content), fi.Size())
+	}
+	// Wait for the file system clock's next second, so that the ctime's
+	// seconds differ from the recorded ones (git compares whole seconds).
+	// The file system's clock lags time.Now a little: ask it.
+	probe := filepath.Join(r.Dir, ".git", "clock-probe")
+	fsNow := func() int64 {
+		writeInPlace(t, probe, "")
+		fi, err := os.Stat(probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime().Unix()
+	}
+	for start := fsNow(); fsNow() == start; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeInPlace(t, full, content)
+	chtimes(t, full, old)
+}
+
+// linkAsFile commits a symbolic link "ln" to readme, then checks it out
+// as git does with core.symlinks=false: a file holding target.
+func linkAsFile(t *testing.T, r *gittest.Repo, target string) {
+	t.Helper()
+	if err := os.Symlink("readme", filepath.Join(r.Dir, "ln")); err != nil {
+		t.Fatal(err)
+	}
+	r.Git("add", "ln")
+	r.Git("commit", "-q", "-m", "link")
+	r.Git("config", "core.symlinks", "false")
+	r.Remove("ln")
+	r.Write(map[string]string{"ln": target})
 }
 
 // status runs Status on the repository at HEAD.
@@ -573,5 +688,48 @@ func TestChangesCancelled(t *testing.T) {
 	cancel()
 	if _, err := repo.Changes(ctx, Range{Head: "HEAD", BaseBranch: "main"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestWorkFS checks the working tree's file system against fs.FS's rules.
+func TestWorkFS(t *testing.T) {
+	r := newBase(t)
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	fsys, err := repo.HeadFS("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fstest.TestFS(fsys, "a/x.go", "spaces in/name s.txt"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBlobAfterSameSizeEdit checks that Result.Blob (which the manifest
+// cache keys on) does not vouch for a file edited to the same size with
+// its mtime put back: only the ctime shows the edit.
+func TestBlobAfterSameSizeEdit(t *testing.T) {
+	r := newBase(t)
+	sameSizeEditKeepingMtime(t, r, "a/x.go", "package b\n")
+	repo, err := Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	res, err := repo.Changes(context.Background(), Range{Base: "HEAD", BaseBranch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := res.Blob("a/x.go"); ok {
+		t.Errorf("Blob(a/x.go) = %s for an edited file", h)
+	}
+	if _, ok := res.Blob("a/y.go"); !ok {
+		t.Error("Blob(a/y.go) unknown for an unchanged file")
+	}
+	if !slices.Contains(res.Paths, "a/x.go") {
+		t.Errorf("paths = %q, want a/x.go", res.Paths)
 	}
 }

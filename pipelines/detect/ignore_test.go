@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -341,5 +342,25 @@ func TestIgnoreRandomMatchesCheckIgnore(t *testing.T) {
 	}
 	if ignored < len(qs)/10 || ignored > len(qs)*9/10 {
 		t.Errorf("%d of %d paths ignored: the cases do not test both answers", ignored, len(qs))
+	}
+}
+
+// TestIgnoreSymlinkedGitignore: git does not follow a .gitignore that is
+// a symbolic link (it warns and reads nothing).
+func TestIgnoreSymlinkedGitignore(t *testing.T) {
+	r := newBase(t)
+	r.Write(map[string]string{"rules": "*.x\n", "a.x": "", "d/b.x": "", "d/c.tmp": "", "d/rules": "*.tmp\n"})
+	if err := os.Symlink("rules", filepath.Join(r.Dir, "d", ".gitignore")); err != nil {
+		t.Fatal(err)
+	}
+	// git warns on stderr, which the gittest helpers mix into the output.
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	want := gitStatusEnv(t, r.Dir)
+	if !slices.Contains(want, "d/c.tmp") {
+		t.Fatalf("git status = %q: git followed the symlinked .gitignore", want)
+	}
+	if got := status(t, r).Changed; !reflect.DeepEqual(got, want) {
+		t.Errorf("Status = %q\ngit says %q", got, want)
 	}
 }

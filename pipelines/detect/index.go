@@ -15,18 +15,26 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
-// entry is one index entry, with the stat data that status compares.
+// entry is one index entry, with the stat data that status compares
+// (git's struct stat_data: every field truncated to 32 bits).
 type entry struct {
-	name         string
-	hash         plumbing.Hash
-	mode         filemode.FileMode
-	mtimeSec     uint32
-	mtimeNsec    uint32
-	ino, size    uint32
-	stage        uint8
-	skipWorktree bool
-	intentToAdd  bool
+	name                string
+	hash                plumbing.Hash
+	mode                filemode.FileMode
+	ctimeSec, ctimeNsec uint32
+	mtimeSec, mtimeNsec uint32
+	dev, ino            uint32
+	uid, gid            uint32
+	size                uint32
+	stage               uint8
+	assumeValid         bool // CE_VALID: "git update-index --assume-unchanged"
+	skipWorktree        bool
+	intentToAdd         bool
 }
+
+// minEntrySize is the smallest an index entry can be on disk: 62 bytes of
+// stat data, id and flags (the name's NUL and padding come on top).
+const minEntrySize = 62
 
 // gitIndex is the parts of .git/index that status needs.
 type gitIndex struct {
@@ -101,8 +109,14 @@ func parseIndex(data []byte) (*gitIndex, error) {
 	if version < 2 || version > 4 {
 		return nil, errIndexFormat
 	}
-	n := int(binary.BigEndian.Uint32(data[8:]))
+	count := binary.BigEndian.Uint32(data[8:])
 	body := data[:len(data)-hashLen]
+	// Bound the allocation by what the file can hold: a corrupt header
+	// must give an error, not exhaust memory.
+	if uint64(count) > uint64(len(body)-12)/minEntrySize {
+		return nil, fmt.Errorf("header claims %d entries, more than its %d bytes can hold", count, len(data))
+	}
+	n := int(count)
 	// Names (versions 2 and 3) are slices of one string that shares data's
 	// memory, rather than 48,000 copies: data is never written again.
 	var all string
@@ -114,20 +128,26 @@ func parseIndex(data []byte) (*gitIndex, error) {
 	prev := ""
 	for i := 0; i < n; i++ {
 		start := off
-		if off+62 > len(body) {
-			return nil, errors.New("truncated entry")
+		if off+minEntrySize > len(body) {
+			return nil, fmt.Errorf("entry %d of %d truncated", i+1, n)
 		}
 		b := body[off:]
 		e := &idx.entries[i]
+		e.ctimeSec = binary.BigEndian.Uint32(b[0:])
+		e.ctimeNsec = binary.BigEndian.Uint32(b[4:])
 		e.mtimeSec = binary.BigEndian.Uint32(b[8:])
 		e.mtimeNsec = binary.BigEndian.Uint32(b[12:])
+		e.dev = binary.BigEndian.Uint32(b[16:])
 		e.ino = binary.BigEndian.Uint32(b[20:])
 		e.mode = filemode.FileMode(binary.BigEndian.Uint32(b[24:]))
+		e.uid = binary.BigEndian.Uint32(b[28:])
+		e.gid = binary.BigEndian.Uint32(b[32:])
 		e.size = binary.BigEndian.Uint32(b[36:])
 		copy(e.hash[:], b[40:60])
 		flags := binary.BigEndian.Uint16(b[60:])
 		e.stage = uint8(flags>>12) & 3
-		off += 62
+		e.assumeValid = flags&0x8000 != 0
+		off += minEntrySize
 		if flags&0x4000 != 0 { // extended flags
 			if version < 3 || off+2 > len(body) {
 				return nil, errors.New("bad extended flags")
@@ -160,11 +180,12 @@ func parseIndex(data []byte) (*gitIndex, error) {
 		prev = e.name
 	}
 	for off+8 <= len(body) {
-		sig, size := string(body[off:off+4]), int(binary.BigEndian.Uint32(body[off+4:]))
+		sig, size32 := string(body[off:off+4]), binary.BigEndian.Uint32(body[off+4:])
 		off += 8
-		if off+size > len(body) {
-			return nil, errors.New("truncated extension")
+		if uint64(size32) > uint64(len(body)-off) {
+			return nil, fmt.Errorf("extension %q truncated", sig)
 		}
+		size := int(size32)
 		switch sig {
 		case "TREE":
 			idx.treeExt = body[off : off+size]
@@ -233,8 +254,11 @@ func cacheTreeRecord(b []byte) (treeRecord, error) {
 
 // parseCacheTree reads the TREE extension: records in pre-order.
 func parseCacheTree(b []byte, out map[string]plumbing.Hash) error {
-	var walk func(prefix string) error
-	walk = func(prefix string) error {
+	var walk func(prefix string, depth int) error
+	walk = func(prefix string, depth int) error {
+		if depth > maxTreeDepth {
+			return errors.New("cache tree nested too deep")
+		}
 		r, err := cacheTreeRecord(b)
 		if err != nil {
 			return err
@@ -248,7 +272,7 @@ func parseCacheTree(b []byte, out map[string]plumbing.Hash) error {
 			out[p] = r.hash
 		}
 		for k := 0; k < r.subtrees; k++ {
-			if err := walk(p); err != nil {
+			if err := walk(p, depth+1); err != nil {
 				return err
 			}
 		}
@@ -257,8 +281,12 @@ func parseCacheTree(b []byte, out map[string]plumbing.Hash) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return walk("")
+	return walk("", 0)
 }
+
+// maxTreeDepth bounds the cache tree's nesting (a path of 4096 bytes has
+// at most 2048 folders), so that a corrupt one cannot exhaust the stack.
+const maxTreeDepth = 4096
 
 // decodeWithGoGit reads index formats that parseIndex leaves alone.
 func decodeWithGoGit(data []byte) (*gitIndex, error) {
@@ -270,11 +298,14 @@ func decodeWithGoGit(data []byte) (*gitIndex, error) {
 	for i, e := range gi.Entries {
 		idx.entries[i] = entry{
 			name: e.Name, hash: e.Hash, mode: e.Mode,
-			ino: e.Inode, size: e.Size, stage: uint8(e.Stage),
+			dev: e.Dev, ino: e.Inode, uid: e.UID, gid: e.GID, size: e.Size, stage: uint8(e.Stage),
 			skipWorktree: e.SkipWorktree, intentToAdd: e.IntentToAdd,
 		}
 		if !e.ModifiedAt.IsZero() { // go-git decodes 0 as the zero time
 			idx.entries[i].mtimeSec, idx.entries[i].mtimeNsec = uint32(e.ModifiedAt.Unix()), uint32(e.ModifiedAt.Nanosecond())
+		}
+		if !e.CreatedAt.IsZero() {
+			idx.entries[i].ctimeSec, idx.entries[i].ctimeNsec = uint32(e.CreatedAt.Unix()), uint32(e.CreatedAt.Nanosecond())
 		}
 	}
 	if gi.Cache != nil {

@@ -55,12 +55,24 @@ func (s *scan) applySparse() error {
 		return nil
 	}
 	var expand []int
+	// Most skip-worktree entries sit in folders that are not on disk at
+	// all: one lstat per such folder rather than per entry.
+	lastDir, lastDirMissing := "\x00", false
 	for i := range s.entries {
 		e := &s.entries[i]
 		if !e.skipWorktree {
 			continue
 		}
-		if _, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(strings.TrimSuffix(e.name, "/")))); err != nil {
+		name := strings.TrimSuffix(e.name, "/")
+		if d := parentDir(name); d != lastDir {
+			lastDir = d
+			_, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(d)))
+			lastDirMissing = d != "" && err != nil
+		}
+		if lastDirMissing {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(name))); err != nil {
 			continue
 		}
 		if e.isSparseDir() {
@@ -316,4 +328,40 @@ func (sf *sparseFiles) list(dir string) ([]sparseDirEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// sparseGitignores maps each folder whose .gitignore is a skip-worktree
+// entry to its blob: git reads such a file from the index when it is
+// not on disk.
+func (s *scan) sparseGitignores() {
+	for _, e := range s.entries {
+		if e.skipWorktree && e.stage == 0 && (e.name == ".gitignore" || strings.HasSuffix(e.name, "/.gitignore")) {
+			if s.indexIgnores == nil {
+				s.indexIgnores = map[string]plumbing.Hash{}
+			}
+			s.indexIgnores[parentDir(e.name)] = e.hash
+		}
+	}
+}
+
+// indexGitignore reads the .gitignore of dir from the index, when it is
+// a skip-worktree entry (ok false otherwise). The walk runs beside the
+// caller's use of its go-git repository, so blobs are read through a
+// storage of the scan's own.
+func (s *scan) indexGitignore(dir string) (data []byte, ok bool, err error) {
+	h, ok := s.indexIgnores[dir]
+	if !ok {
+		return nil, false, nil
+	}
+	s.objMu.Lock()
+	defer s.objMu.Unlock()
+	if s.objects == nil {
+		s.objects = objectStorage(s.gitDir)
+	}
+	b, err := object.GetBlob(s.objects, h)
+	if err != nil {
+		return nil, true, fmt.Errorf("read %s from the index: %w", path.Join(dir, ".gitignore"), err)
+	}
+	data, err = blobBytes(b)
+	return data, true, err
 }

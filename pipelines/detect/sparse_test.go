@@ -55,6 +55,13 @@ func TestSparseCheckoutMatchesGit(t *testing.T) {
 			r.Git("sparse-checkout", "set", "--cone", "--sparse-index", "a")
 			r.Git("reset", "-q", "--soft", "HEAD~")
 		}},
+		{"non-cone, .gitignore left out of the working tree", func(t *testing.T, r *gittest.Repo) {
+			r.Write(map[string]string{"b/sub/s.txt": "s\n"})
+			r.Git("add", "b/sub/s.txt")
+			r.Git("commit", "-q", "-m", "sub")
+			r.Git("sparse-checkout", "set", "--no-cone", "/b/sub/")
+			r.Write(map[string]string{"b/sub/new.tmp": "ignored by b/.gitignore, from the index\n", "b/new.tmp": "also\n", "b/new.txt": "not\n"})
+		}},
 		{"sparse index after sparse-checkout disable", func(t *testing.T, r *gittest.Repo) {
 			r.Git("sparse-checkout", "set", "--cone", "--sparse-index", "a")
 			r.Git("sparse-checkout", "disable")

@@ -12,7 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"golang.org/x/sys/unix"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/monopipe/monopipe/internal/cachefile"
 )
@@ -57,14 +57,21 @@ func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFi
 // while the caller reads history.
 type scan struct {
 	gitDir, root string
-	cfg          *gitConfig // every level, read before the walk
-	ignoreCase   bool       // core.ignorecase
+	cfg          *gitConfig      // every level, read before the walk
+	ignoreCase   bool            // core.ignorecase
+	rules        statRules       // from cfg
+	folded       map[string]bool // with core.ignoreCase: every tracked path and folder, in lower case
 	idx          *gitIndex
 	entries      []entry
 	dirs         map[string][]int32 // see groupByFolder
 	seen         []bool
 	clean        []bool // tracked, in stage 0, and as the index says
 	sparseDirs   []int  // the sparse-directory entries not on disk
+	// indexIgnores: skip-worktree .gitignore files by folder, read from
+	// objects (opened on first use) when not on disk.
+	indexIgnores map[string]plumbing.Hash
+	objMu        sync.Mutex
+	objects      *filesystem.Storage
 	// Submodules: the --ignore-submodules override ("" for the
 	// configuration), and what the walk found, for a superproject.
 	ignoreSubmodules          string
@@ -74,11 +81,11 @@ type scan struct {
 	indexed                   chan struct{} // closed once the fields above are set
 	indexErr                  error
 
-	rootFd int
-	old    *untrackedCache // the previous run's listings, nil if unusable
-	failed atomic.Bool
-	mu     sync.Mutex
-	err    error
+	rootDir folder
+	old     *untrackedCache // the previous run's listings, nil if unusable
+	failed  atomic.Bool
+	mu      sync.Mutex
+	err     error
 
 	done chan struct{}
 	wt   *WorktreeFiles
@@ -101,12 +108,12 @@ func (s *scan) readIndex() error {
 	if err := s.applySparse(); err != nil {
 		return err
 	}
+	s.sparseGitignores()
 	s.seen = make([]bool, len(s.entries))
 	s.clean = make([]bool, len(s.entries))
 	s.dirs = groupByFolder(s.entries)
-	var st unix.Stat_t
-	if unix.Stat(filepath.Join(s.gitDir, "index"), &st) == nil {
-		s.indexSec, s.indexNsec = uint32(st.Mtim.Sec), uint32(st.Mtim.Nsec)
+	if st, err := lstatPath(filepath.Join(s.gitDir, "index")); err == nil {
+		s.indexSec, s.indexNsec = uint32(st.mtimeSec), uint32(st.mtimeNsec)
 	}
 	return nil
 }
@@ -158,9 +165,12 @@ func (s *scan) run() {
 		s.fail(s.indexErr)
 		return
 	}
-	if s.ignoreCase, err = cfg.boolValue("core.ignorecase", false); err != nil {
+	if s.rules, err = loadStatRules(cfg); err != nil {
 		s.fail(err)
 		return
+	}
+	if s.ignoreCase = s.rules.ignoreCase; s.ignoreCase {
+		s.folded = foldedPaths(s.entries)
 	}
 	cacheFile := filepath.Join(s.gitDir, "monopipe", untrackedCacheName)
 	s.old = loadUntrackedCache(cacheFile, s.root)
@@ -171,13 +181,18 @@ func (s *scan) run() {
 		s.fail(err)
 		return
 	}
-	s.rootFd, err = unix.Open(s.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	s.rootDir, err = openRoot(s.root)
 	if err != nil {
 		cw.Discard()
 		s.fail(fmt.Errorf("read folder %s: %w", s.root, err))
 		return
 	}
-	defer unix.Close(s.rootFd)
+	defer s.rootDir.close()
+	defer func() {
+		if s.objects != nil {
+			s.objects.Close()
+		}
+	}()
 
 	q := newWalkQueue(runtime.GOMAXPROCS(0), dirTask{ps: ps})
 	walkers := make([]*walker, q.workers)
@@ -211,7 +226,25 @@ func (s *scan) run() {
 		s.untracked += len(w.untracked)
 		s.trackedChanges += len(w.changed)
 	}
-	for i, e := range s.entries {
+	buf := make([]byte, 32<<10)
+	for i := range s.entries {
+		e := &s.entries[i]
+		if !s.seen[i] && s.rules.ignoreCase && !e.skipWorktree && !e.assumeValid && e.mode != filemode.Submodule {
+			// Not listed under this name: git looks the entry up by its
+			// own name, which a case-insensitive file system finds.
+			if _, err := s.rootDir.lstat(e.name); err == nil {
+				s.seen[i] = true
+				if mod, err := s.modified(e, s.rootDir, e.name, buf); err != nil {
+					cw.Discard()
+					s.fail(err)
+					return
+				} else if mod {
+					wt.Changed = append(wt.Changed, e.name)
+				} else if e.stage == 0 {
+					s.clean[i] = true
+				}
+			}
+		}
 		switch {
 		case s.seen[i]:
 			wt.Present = append(wt.Present, e.name)
@@ -219,6 +252,9 @@ func (s *scan) run() {
 			s.sparseDirs = append(s.sparseDirs, i) // its files are listed by withSparseFiles
 		case e.skipWorktree:
 			wt.Present = append(wt.Present, e.name) // sparse checkout: not on disk, not changed
+		case e.assumeValid:
+			// --assume-unchanged: git does not look, so neither changed
+			// nor (not being on disk) present.
 		case e.mode == filemode.Submodule:
 			gone = append(gone, i) // unless ignored (see checkSubmodules)
 		default:
@@ -240,4 +276,31 @@ func (s *scan) run() {
 	} else {
 		cw.Discard()
 	}
+}
+
+// foldedPaths is every tracked path and every folder above one, in lower
+// case (ASCII only, as git folds names).
+func foldedPaths(entries []entry) map[string]bool {
+	m := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		for p := asciiLower(e.name); p != "" && !m[p]; p = parentDir(p) {
+			m[p] = true
+		}
+	}
+	return m
+}
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

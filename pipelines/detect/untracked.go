@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/monopipe/monopipe/internal/cachefile"
 )
 
@@ -34,7 +32,7 @@ const untrackedCacheName = "untracked-v1"
 // time must be for its cached listing to be trusted.
 const racyMargin = time.Second
 
-const untrackedMagic = "monopipe untracked cache 1\n"
+const untrackedMagic = "monopipe untracked cache 2\n"
 
 // dirStat is the stat data that changes whenever a folder's entries do.
 type dirStat struct {
@@ -44,10 +42,10 @@ type dirStat struct {
 	mtime, ctime int64 // nanoseconds since the epoch
 }
 
-func statOf(st *unix.Stat_t) dirStat {
+func dirStatOf(st fileStat) dirStat {
 	return dirStat{
-		dev: uint64(st.Dev), ino: st.Ino, mode: st.Mode, size: st.Size,
-		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+		dev: st.dev, ino: st.ino, mode: st.mode, size: st.size,
+		mtime: st.mtimeSec*1e9 + st.mtimeNsec, ctime: st.ctimeSec*1e9 + st.ctimeNsec,
 	}
 }
 
@@ -75,8 +73,8 @@ func (c *untrackedCache) get(dir string) *cachedDir {
 }
 
 // fresh says whether d's listing still holds for a folder with stat st.
-func (c *untrackedCache) fresh(d *cachedDir, st *unix.Stat_t) bool {
-	return statOf(st) == d.stat && d.stat.mtime < c.trustBefore && d.stat.ctime < c.trustBefore
+func (c *untrackedCache) fresh(d *cachedDir, st fileStat) bool {
+	return dirStatOf(st) == d.stat && d.stat.mtime < c.trustBefore && d.stat.ctime < c.trustBefore
 }
 
 // loadUntrackedCache reads the cache file for the work tree root; nil when
@@ -94,7 +92,8 @@ func loadUntrackedCache(file, root string) *untrackedCache {
 		cd.stat = dirStat{dev: d.Uint(), ino: d.Uint(), mode: uint32(d.Uint()), size: d.Int(), mtime: d.Int(), ctime: d.Int()}
 		cd.entries = make([]dirent, d.Count())
 		for j := range cd.entries {
-			cd.entries[j] = dirent{isDir: d.Byte() == 1, name: d.Str()}
+			typ := d.Byte()
+			cd.entries[j] = dirent{isDir: typ == 1, other: typ == 2, name: d.Str()}
 			if j > 0 && cd.entries[j].name <= cd.entries[j-1].name {
 				return nil // not sorted: not written by this version
 			}
@@ -123,9 +122,12 @@ func saveUntrackedCache(w *cachefile.Writer, root string, dirs []*cachedDir) err
 		b = binary.AppendVarint(b, d.stat.ctime)
 		b = binary.AppendUvarint(b, uint64(len(d.entries)))
 		for _, e := range d.entries {
-			if e.isDir {
+			switch {
+			case e.isDir:
 				b = append(b, 1)
-			} else {
+			case e.other:
+				b = append(b, 2)
+			default:
 				b = append(b, 0)
 			}
 			b = cachefile.AppendStr(b, e.name)

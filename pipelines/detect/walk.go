@@ -1,13 +1,13 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"golang.org/x/sys/unix"
 )
 
 // dirTask is a folder to visit, with the ignore rules in force there.
@@ -57,40 +57,40 @@ func (s *scan) visit(w *walker, t dirTask) {
 	if rel == "" {
 		rel = "."
 	}
-	var st unix.Stat_t
 	var list []dirent
-	fd := s.rootFd // entries are named relative to fd: from the root until the folder is opened
+	f := s.rootDir // entries are named relative to f: from the root until the folder is opened
 	if c := s.old.get(t.dir); c != nil {
-		err := unix.Fstatat(s.rootFd, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err == unix.ENOENT || err == unix.ENOTDIR {
+		st, err := s.rootDir.lstat(rel)
+		if isNotExist(err) {
 			return // removed while we looked
 		}
 		if err != nil {
 			s.fail(fmt.Errorf("stat folder %s: %w", filepath.Join(s.root, rel), err))
 			return
 		}
-		if s.old.fresh(c, &st) {
+		if s.old.fresh(c, st) {
 			list = c.entries
 			w.listed = append(w.listed, c)
 		}
 	}
 	if list == nil {
-		dirfd, err := unix.Openat(s.rootFd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err == unix.ENOENT || err == unix.ENOTDIR {
+		dir, err := s.rootDir.openFolder(rel)
+		if isNotExist(err) || errors.Is(err, errNotFolder) {
 			return
 		}
 		if err != nil {
 			s.fail(fmt.Errorf("read folder %s: %w", filepath.Join(s.root, rel), err))
 			return
 		}
-		defer unix.Close(dirfd)
+		defer dir.close()
 		// Stat before listing: a change made while listing then shows
 		// as a changed stat on the next run.
-		if err := unix.Fstat(dirfd, &st); err != nil {
+		st, err := dir.stat()
+		if err != nil {
 			s.fail(fmt.Errorf("stat folder %s: %w", filepath.Join(s.root, rel), err))
 			return
 		}
-		if list, err = readDir(dirfd, w.buf); err != nil {
+		if list, err = dir.list(w.buf); err != nil {
 			s.fail(fmt.Errorf("read folder %s: %w", filepath.Join(s.root, rel), err))
 			return
 		}
@@ -98,9 +98,9 @@ func (s *scan) visit(w *walker, t dirTask) {
 		if list == nil {
 			list = []dirent{}
 		}
-		fd = dirfd
+		f = dir
 		w.reread++
-		w.listed = append(w.listed, &cachedDir{path: t.dir, stat: statOf(&st), entries: list})
+		w.listed = append(w.listed, &cachedDir{path: t.dir, stat: dirStatOf(st), entries: list})
 	}
 
 	prefix := ""
@@ -108,9 +108,9 @@ func (s *scan) visit(w *walker, t dirTask) {
 		prefix = t.dir + "/"
 	}
 	isGitignore := func(d dirent) bool { return d.name == ".gitignore" && !d.isDir && !t.excluded }
-	// name is how entry n is named relative to fd.
+	// name is how entry n is named relative to f.
 	name := func(n string) string {
-		if fd == s.rootFd {
+		if f == s.rootDir {
 			return prefix + n
 		}
 		return n
@@ -118,11 +118,25 @@ func (s *scan) visit(w *walker, t dirTask) {
 	ps := t.ps
 	for _, de := range list {
 		if isGitignore(de) {
-			data, err := readFileAt(fd, name(de.name))
-			if err != nil && err != unix.ENOENT {
+			if st, err := f.lstat(name(de.name)); err == nil && st.mode&sIFMT == sIFLNK {
+				continue // git does not follow a symlinked .gitignore
+			}
+			data, err := readFileAt(f, name(de.name))
+			if err != nil && !isNotExist(err) {
 				s.fail(fmt.Errorf("read %s: %w", filepath.Join(s.root, prefix+de.name), err))
 				return
 			}
+			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
+		}
+	}
+	if !t.excluded && !slices.ContainsFunc(list, isGitignore) {
+		// Not on disk: a sparse checkout's .gitignore is read from the index.
+		data, ok, err := s.indexGitignore(t.dir)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if ok {
 			ps = append(ps[:len(ps):len(ps)], parsePatterns(data, t.dir)...)
 		}
 	}
@@ -153,12 +167,11 @@ func (s *scan) visit(w *walker, t dirTask) {
 			}
 			p := prefix + de.name
 			excluded := ignored(de.name, true)
-			if _, ok := s.dirs[p]; !ok { // nothing tracked below
+			if _, ok := s.dirs[p]; !ok && !s.trackedFolded(p) { // nothing tracked below
 				if excluded {
 					continue
 				}
-				var gst unix.Stat_t
-				if unix.Fstatat(fd, name(de.name)+"/.git", &gst, unix.AT_SYMLINK_NOFOLLOW) == nil {
+				if _, err := f.lstat(name(de.name) + "/.git"); err == nil {
 					w.untracked = append(w.untracked, p+"/") // a nested repository
 					continue
 				}
@@ -167,7 +180,7 @@ func (s *scan) visit(w *walker, t dirTask) {
 			continue
 		}
 		if n == 0 {
-			if !ignored(de.name, false) {
+			if !de.other && !ignored(de.name, false) && !s.trackedFolded(prefix+de.name) {
 				w.untracked = append(w.untracked, prefix+de.name)
 			}
 			continue
@@ -176,10 +189,10 @@ func (s *scan) visit(w *walker, t dirTask) {
 			e := &s.entries[i]
 			s.seen[i] = true
 			file := de.name
-			if fd == s.rootFd {
+			if f == s.rootDir {
 				file = e.name
 			}
-			if mod, err := s.modified(e, fd, file); err != nil {
+			if mod, err := s.modified(e, f, file, w.buf); err != nil {
 				s.fail(err)
 				return
 			} else if mod {
@@ -189,6 +202,12 @@ func (s *scan) visit(w *walker, t dirTask) {
 			}
 		}
 	}
+}
+
+// trackedFolded says whether, with core.ignoreCase, the index tracks p
+// under another case: git then does not call it untracked.
+func (s *scan) trackedFolded(p string) bool {
+	return s.folded != nil && s.folded[asciiLower(p)]
 }
 
 // groupByFolder maps every folder that holds tracked files, directly or

@@ -20,7 +20,9 @@ type Options struct {
 	Token string
 	// Owner and Repo name the repository.
 	Owner, Repo string
-	// BaseURL is the API root; default https://api.github.com/.
+	// BaseURL is the API root, as $GITHUB_API_URL gives it; default
+	// https://api.github.com/. On GitHub Enterprise Server it is
+	// https://HOST/api/v3 (uploads then go to https://HOST/api/uploads/).
 	BaseURL string
 	// HTTPClient replaces http.DefaultClient.
 	HTTPClient *http.Client
@@ -43,11 +45,21 @@ func New(o Options) (*Client, error) {
 	}
 	c := gh.NewClient(o.HTTPClient).WithAuthToken(o.Token)
 	if o.BaseURL != "" {
-		u, err := url.Parse(strings.TrimSuffix(o.BaseURL, "/") + "/")
+		base := strings.TrimSuffix(o.BaseURL, "/") + "/"
+		u, err := url.Parse(base)
 		if err != nil {
 			return nil, fmt.Errorf("github: base URL %q: %w", o.BaseURL, err)
 		}
-		c.BaseURL = u
+		if strings.HasSuffix(u.Path, "/api/v3/") {
+			// GitHub Enterprise Server ($GITHUB_API_URL is
+			// https://HOST/api/v3): uploads go to https://HOST/api/uploads/.
+			upload := strings.TrimSuffix(base, "api/v3/") + "api/uploads/"
+			if c, err = c.WithEnterpriseURLs(base, upload); err != nil {
+				return nil, fmt.Errorf("github: base URL %q: %w", o.BaseURL, err)
+			}
+		} else {
+			c.BaseURL = u
+		}
 	}
 	return &Client{gh: c, owner: o.Owner, repo: o.Repo, token: o.Token}, nil
 }

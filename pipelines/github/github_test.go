@@ -310,3 +310,24 @@ func TestNewAndPolicy(t *testing.T) {
 		t.Error("ParsePolicy(ignore) gave no error")
 	}
 }
+
+// TestEnterpriseServer: on GitHub Enterprise Server the API root is
+// https://HOST/api/v3 ($GITHUB_API_URL, no trailing slash); every request
+// goes below it, and uploads below https://HOST/api/uploads/.
+func TestEnterpriseServer(t *testing.T) {
+	srv := fakeGitHub(t, []exchange{{
+		method: "POST", path: "/api/v3/repos/acme/mono/statuses/" + sha,
+		body:   `{"state":"pending","context":"monopipe/api","description":"planned: waiting to build","target_url":"https://ci.example/run/1"}`,
+		status: 201, reply: `{"id":1}`,
+	}})
+	c, err := New(Options{Token: token, Owner: "acme", Repo: "mono", BaseURL: srv.URL + "/api/v3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.gh.UploadURL.String(), srv.URL+"/api/uploads/"; got != want {
+		t.Errorf("upload URL = %s, want %s", got, want)
+	}
+	if err := c.SetStatuses(context.Background(), sha, Planned([]string{"api"}, "https://ci.example/run/1")); err != nil {
+		t.Fatal(err)
+	}
+}

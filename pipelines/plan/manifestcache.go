@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"golang.org/x/sys/unix"
 
 	"github.com/monopipe/monopipe/internal/cachefile"
 	"github.com/monopipe/monopipe/pipelines/manifest"
@@ -50,11 +49,11 @@ func programStamp() string {
 	if err != nil {
 		return ""
 	}
-	var st unix.Stat_t
-	if unix.Stat(exe, &st) != nil {
+	st, err := os.Stat(exe)
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%s %d %d %d %d\n%s", exe, st.Dev, st.Ino, st.Size, st.Mtim.Nano(),
+	return fmt.Sprintf("%s %d %d\n%s", exe, st.Size(), st.ModTime().UnixNano(),
 		cachefile.TypeKey(reflect.TypeFor[manifest.Component]()))
 }
 

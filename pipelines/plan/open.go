@@ -92,5 +92,8 @@ func unborn(repo *detect.Repo) bool {
 	return errors.Is(err, plumbing.ErrReferenceNotFound)
 }
 
+// Root is the repository's top folder on disk.
+func (m *Manifests) Root() string { return m.repo.Root() }
+
 // Close releases the repository.
 func (m *Manifests) Close() error { return m.repo.Close() }

@@ -1,0 +1,3 @@
+module dagger/ci
+
+go 1.22

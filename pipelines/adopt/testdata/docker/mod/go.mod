@@ -1,0 +1,3 @@
+module dagger/mod
+
+go 1.22

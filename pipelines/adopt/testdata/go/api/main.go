@@ -1,0 +1,5 @@
+package main
+
+import "example.com/lib/v2"
+
+func main() { lib.Hello() }
