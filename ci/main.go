@@ -71,7 +71,7 @@ func (m *Monopipe) Plan(
 		if err != nil {
 			return "", err
 		}
-	} else if p, err = job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component}); err != nil {
+	} else if p, err = job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component, Digest: format == "json"}); err != nil {
 		return "", err
 	}
 	var b strings.Builder

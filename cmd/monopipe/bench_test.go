@@ -301,3 +301,31 @@ func makeDirty(b *testing.B) string {
 	}
 	return repo
 }
+
+// The input digests of all 2,000 components against planning them
+// (issue 11: digests within 2x of plan time). --format text computes no
+// digest; --format json computes every selected component's.
+//
+//	go test ./cmd/monopipe -run '^$' -bench 'PlanAll' -count 5
+
+// BenchmarkPlanAll plans every component, working tree included, without
+// digests.
+func BenchmarkPlanAll(b *testing.B) {
+	bin, repo := setup(b)
+	runIn(b, repo, nil, bin, "plan", "--all", "--format", "text")
+}
+
+// BenchmarkPlanAllDigest is BenchmarkPlanAll with every component's
+// digest (the working tree's files: index blob ids for clean files).
+func BenchmarkPlanAllDigest(b *testing.B) { runPlan(b, "--all") }
+
+// BenchmarkPlanAllCommit plans every component at the head commit,
+// without digests.
+func BenchmarkPlanAllCommit(b *testing.B) {
+	bin, repo := setup(b)
+	runIn(b, repo, nil, bin, "plan", "--all", "--head", "HEAD", "--format", "text")
+}
+
+// BenchmarkPlanAllCommitDigest is BenchmarkPlanAllCommit with every
+// component's digest (the commit's tree walked once).
+func BenchmarkPlanAllCommitDigest(b *testing.B) { runPlan(b, "--all", "--head", "HEAD") }

@@ -1,6 +1,7 @@
 // Command monopipe plans monorepo builds on the host, without an engine:
 //
 //	monopipe plan [--base REV] [--head REV] [--all] [--component NAME]... [--format text|json|github-matrix]
+//	monopipe plan --explain COMPONENT [--head REV] [--against REV] [--format text|json]
 //	monopipe check [--head REV] [--strict]
 //	monopipe graph [--format mermaid|dot] [--changed] [--base REV] [--head REV] [--all] [--component NAME]...
 //	monopipe init [--write] [--force]
@@ -73,6 +74,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "monopipe plan: --format %s: unknown format (one of %s)\n", f.format, strings.Join(plan.Formats, ", "))
 		return 2
 	}
+	if f.explain != "" {
+		if err := explain(ctx, stdout, f.opts, f.explain, f.against, f.format); err != nil {
+			fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if f.against != "" {
+		fmt.Fprintf(stderr, "monopipe plan: --against needs --explain\n")
+		return 2
+	}
+	f.opts.Digest = f.format == "json"
 	p, err := plan.Make(ctx, f.opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
@@ -86,9 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 type flags struct {
-	fs     *flag.FlagSet
-	opts   plan.Options
-	format string
+	fs               *flag.FlagSet
+	opts             plan.Options
+	format           string
+	explain, against string
 }
 
 func planFlags(stderr io.Writer) *flags {
@@ -107,5 +121,7 @@ func planFlags(stderr io.Writer) *flags {
 		return nil
 	})
 	f.fs.StringVar(&f.format, "format", "text", "output format: "+strings.Join(plan.Formats, ", "))
+	f.fs.StringVar(&f.explain, "explain", "", "print this component's input digest and the inputs it is made of (at --head)")
+	f.fs.StringVar(&f.against, "against", "", "with --explain: say which inputs differ between this revision and --head (after a cache miss: the revision of the cached result)")
 	return f
 }

@@ -22,7 +22,6 @@
 package build
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,11 +44,13 @@ import (
 
 // Pinned Debian-based default images; monopipe.yaml's images section and a
 // component's build.image override them (to use a mirror, for example).
+// They are manifest's, which the input digest also names. A change to a
+// builder bumps its kind's manifest.RecipeVersions (see there).
 const (
-	DefaultGoImage      = "golang:1.26-bookworm"
-	DefaultPythonImage  = "python:3.12-slim-bookworm"
-	DefaultNodeImage    = "node:22-bookworm-slim"
-	DefaultRuntimeImage = "debian:bookworm-slim"
+	DefaultGoImage      = manifest.DefaultGoImage
+	DefaultPythonImage  = manifest.DefaultPythonImage
+	DefaultNodeImage    = manifest.DefaultNodeImage
+	DefaultRuntimeImage = manifest.DefaultRuntimeImage
 )
 
 // Step names, as they appear in results.
@@ -111,10 +112,7 @@ func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace
 	if ws != nil {
 		images = ws.Images
 	}
-	images.Go = cmp.Or(images.Go, DefaultGoImage)
-	images.Python = cmp.Or(images.Python, DefaultPythonImage)
-	images.Node = cmp.Or(images.Node, DefaultNodeImage)
-	images.Runtime = cmp.Or(images.Runtime, DefaultRuntimeImage)
+	images = images.WithDefaults()
 	return &Builder{client: client, source: source, images: images, comps: comps, memo: map[string]*memo{}}
 }
 

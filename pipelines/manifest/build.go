@@ -1,5 +1,11 @@
 package manifest
 
+import (
+	"cmp"
+	"fmt"
+	"sort"
+)
+
 // Images are the base images of each kind. Empty fields take the pinned
 // Debian-based defaults; set them to point at a mirror.
 type Images struct {
@@ -48,3 +54,59 @@ type Test struct {
 	// Commands are shell commands run after the build (custom).
 	Commands []string `yaml:"commands"`
 }
+
+// Pinned Debian-based default images of each kind; monopipe.yaml's images
+// section and a component's build.image override them. The build package
+// uses these, and the input digest names them.
+const (
+	DefaultGoImage      = "golang:1.26-bookworm"
+	DefaultPythonImage  = "python:3.12-slim-bookworm"
+	DefaultNodeImage    = "node:22-bookworm-slim"
+	DefaultRuntimeImage = "debian:bookworm-slim"
+)
+
+// WithDefaults is i with every empty field set to its pinned default: the
+// images the builders use.
+func (i Images) WithDefaults() Images {
+	i.Go = cmp.Or(i.Go, DefaultGoImage)
+	i.Python = cmp.Or(i.Python, DefaultPythonImage)
+	i.Node = cmp.Or(i.Node, DefaultNodeImage)
+	i.Runtime = cmp.Or(i.Runtime, DefaultRuntimeImage)
+	return i
+}
+
+// BaseImages are the image references c's builder starts from, as
+// "key=reference" sorted by key: build.image when set (key "build") and
+// the workspace images of ImageKeys, defaults applied. A docker
+// component's images are named by its Dockerfile, one of its files.
+func (c *Component) BaseImages(ws Images) []string {
+	ws = ws.WithDefaults()
+	var out []string
+	if c.Build.Image != "" {
+		out = append(out, "build="+c.Build.Image)
+	}
+	for _, k := range c.ImageKeys() {
+		out = append(out, k+"="+ws.get(k))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RecipeVersions are the version of each kind's builder in pipelines/build,
+// part of every component's input digest. The rule: bump a kind's version
+// in the same change that alters what its builder runs or produces from
+// the same inputs (commands, flags, environment, output layout, the
+// files a container sees), so that results cached by the old builder are
+// not reused; bump every kind when shared code (prepare, tree, the step
+// script) changes that. A change that only renames or refactors bumps
+// nothing.
+var RecipeVersions = map[Kind]int{
+	KindDocker: 1,
+	KindGo:     1,
+	KindPython: 1,
+	KindNode:   1,
+	KindCustom: 1,
+}
+
+// Recipe names the version of kind's builder, e.g. "go/1".
+func (k Kind) Recipe() string { return fmt.Sprintf("%s/%d", k, RecipeVersions[k]) }

@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 )
 
@@ -154,4 +156,62 @@ func yamlKey(f reflect.StructField) string {
 		return strings.ToLower(f.Name)
 	}
 	return tag
+}
+
+// Settings lists, as "key=value" sorted by key (dotted key paths, as
+// SettingsChanges names them), the workspace settings that apply to
+// component c: the same keys SettingsChanges compares (the images of
+// ImageKeys, and the publish, deploy and release settings c inherits,
+// merged with its own), with their values. Two workspaces give c the same
+// Settings exactly when SettingsChanges between them lists nothing.
+// Unset settings are left out. Values are Go-syntax (%q for strings); a
+// section that cannot be merged is listed as "section!=error".
+func Settings(ws *Workspace, c *Component) []string {
+	var out []string
+	for _, k := range c.ImageKeys() {
+		if v := ws.Images.get(k); v != "" {
+			out = append(out, fmt.Sprintf("images.%s=%q", k, v))
+		}
+	}
+	p, err := ws.Publish.Merge(c.Publish)
+	out = appendLeaves(out, "publish", reflect.ValueOf(p), err)
+	d, err := ws.Deploy.Merge(c.Deploy)
+	out = appendLeaves(out, "deploy", reflect.ValueOf(d), err)
+	r, err := ws.Release.Merge(c.Release)
+	out = appendLeaves(out, "release", reflect.ValueOf(r), err)
+	sort.Strings(out)
+	return out
+}
+
+// appendLeaves appends prefix's leaves in v, as diffKeys walks them, with
+// their values; unset leaves (zero values, empty lists and maps, which
+// equalValues takes as equal to nil) are left out.
+func appendLeaves(out []string, prefix string, v reflect.Value, err error) []string {
+	if err != nil {
+		return append(out, prefix+"!=error")
+	}
+	if v.Kind() != reflect.Struct {
+		switch v.Kind() {
+		case reflect.Slice, reflect.Map:
+			if v.Len() == 0 {
+				return out
+			}
+		case reflect.Pointer:
+			if v.IsNil() {
+				return out
+			}
+			v = v.Elem()
+		}
+		if v.IsZero() {
+			return out
+		}
+		return append(out, fmt.Sprintf("%s=%#v", prefix, v.Interface()))
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if key := yamlKey(t.Field(i)); key != "" {
+			out = appendLeaves(out, prefix+"."+key, v.Field(i), nil)
+		}
+	}
+	return out
 }

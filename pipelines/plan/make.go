@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/monopipe/monopipe/pipelines/detect"
+	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 )
@@ -102,7 +103,45 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 	p.Components = selectComponents(g, reasons, opts.Components)
+	if opts.Digest {
+		if err := digests(repo, fsys, res, ws, comps, g, p.Components); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// digests sets the input digest of each selected component, from the
+// working tree's files when res lists them, else from the head commit's.
+// In a repository with no commit yet there is no file list to digest, and
+// no digest is set.
+func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Workspace, comps []*manifest.Component, g *graph.Graph, sel []Component) error {
+	var files digest.Files
+	switch t, ok := fsys.(interface{ TreeID() plumbing.Hash }); {
+	case res != nil && res.Worktree:
+		files = digest.Worktree(repo.Git(), repo.Root(), res)
+	case ok:
+		var err error
+		cache := filepath.Join(repo.GitDir(), "monopipe", "digest-trees")
+		if files, err = digest.Commit(repo.Git(), t.TreeID(), cache); err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+	default:
+		return nil
+	}
+	names := make([]string, len(sel))
+	for i, c := range sel {
+		names[i] = c.Name
+	}
+	ds, err := digest.Compute(digest.Source{Workspace: ws, Components: comps, Graph: g, Files: files}, names)
+	if err != nil {
+		return err
+	}
+	for i := range sel {
+		d := ds[sel[i].Name]
+		sel[i].Digest, sel[i].Inputs = d.Sum, d.Inputs
+	}
+	return nil
 }
 
 // discover finds and parses the component files of fsys: among the

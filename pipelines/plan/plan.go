@@ -2,7 +2,10 @@
 // manifests, asks detect what changed, and orders the answer by dependencies.
 package plan
 
-import "github.com/monopipe/monopipe/pipelines/manifest"
+import (
+	"github.com/monopipe/monopipe/pipelines/digest"
+	"github.com/monopipe/monopipe/pipelines/manifest"
+)
 
 // Plan is the answer: the selected components, dependencies first.
 type Plan struct {
@@ -41,6 +44,11 @@ type Component struct {
 	// Level is the wave in which the component can build: every component
 	// it depends on (among the selected) has a lower level.
 	Level int `json:"level"`
+	// Digest is the component's input digest ("sha256:<hex>"), set when
+	// Options.Digest asks for it (see package digest).
+	Digest string `json:"digest,omitempty"`
+	// Inputs are the entries the digest is made of.
+	Inputs []digest.Input `json:"-"`
 
 	// Manifest is the component's parsed component.yaml.
 	Manifest *manifest.Component `json:"-"`
@@ -67,4 +75,6 @@ type Options struct {
 	All bool
 	// Components narrows the selection to these names.
 	Components []string
+	// Digest computes each selected component's input digest.
+	Digest bool
 }

@@ -1,0 +1,291 @@
+// Package digest computes each component's input digest without an engine:
+// a sha256 over the sorted list of everything that decides its build, so
+// that a result made from the same inputs can be reused (a remote cache
+// key) and, after a miss, the inputs that differ can be named.
+//
+// The inputs of a component (see Input for their kinds):
+//   - its files: the paths the ownership rule gives it (its folder less
+//     nested components' folders and its ignore globs), its inputs globs'
+//     paths and the workspace global globs' paths, each with its git blob
+//     id: the id git has for committed or clean files, the git hash of the
+//     bytes for modified and untracked ones (so a dirty tree digests as the
+//     commit of the same content would); component.yaml itself enters as
+//     the manifest;
+//   - its manifest, normalized: the parsed component.yaml encoded again
+//     (as JSON), so comments, key order and layout do not count;
+//   - the workspace settings that apply to it (manifest.Settings), the base
+//     images its builder starts from (manifest.Component.BaseImages), its
+//     build environment (build.env; never a secret's value: the manifest
+//     has none, and a secret would enter by name only) and its platforms;
+//   - the digests of every component it depends on, directly or not;
+//   - its kind's recipe version (manifest.RecipeVersions).
+//
+// Workspace keys that only decide selection (components, global, ignore,
+// baseBranch, fullRebuildMarker, submodules) enter through the files they
+// give a component, not as values.
+package digest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/monopipe/monopipe/pipelines/graph"
+	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/ownership"
+)
+
+// Kinds of Input.
+const (
+	KindFile     = "file"     // a file the component owns: Name path, Value blob id
+	KindInput    = "input"    // a file of its inputs globs: Name path, Value blob id
+	KindGlobal   = "global"   // a file of the workspace global globs: Name path, Value blob id
+	KindManifest = "manifest" // the normalized component.yaml: Value its sha256
+	KindSetting  = "setting"  // an applying workspace setting: Name key, Value value
+	KindImage    = "image"    // a base image: Name its key (go, runtime, build), Value the reference
+	KindEnv      = "env"      // a build.env variable: Name, Value
+	KindPlatform = "platform" // a build.platforms entry: Name the platform
+	KindDep      = "dep"      // a dependency: Name, Value its digest
+	KindRecipe   = "recipe"   // the builder's version: Value kind/N
+)
+
+// Input is one named entry of a digest.
+type Input struct {
+	Kind  string `json:"kind"`
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
+}
+
+// String is the entry's canonical line, e.g. "file api/main.go blob <id>",
+// "env GOFLAGS=-trimpath", "recipe go/1". Names with spaces or quotes are
+// quoted.
+func (in Input) String() string {
+	name := in.Name
+	if name != "" && strings.ContainsAny(name, " \t\r\n\"\\") {
+		name = strconv.Quote(name)
+	}
+	switch {
+	case name == "":
+		return in.Kind + " " + in.Value
+	case in.Value == "":
+		return in.Kind + " " + name
+	case in.Kind == KindEnv || in.Kind == KindSetting || in.Kind == KindImage:
+		return in.Kind + " " + name + "=" + in.Value
+	case in.Kind == KindFile || in.Kind == KindInput || in.Kind == KindGlobal:
+		return in.Kind + " " + name + " blob " + in.Value
+	}
+	return in.Kind + " " + name + " " + in.Value
+}
+
+// key identifies an entry across two digests (kind and name).
+func (in Input) key() string { return in.Kind + "\x00" + in.Name }
+
+// Digest is a component's input digest and the entries it is made of.
+type Digest struct {
+	// Sum is "sha256:<hex>" over Inputs' lines, each ended by "\n".
+	Sum string
+	// Inputs are the entries, sorted by their lines.
+	Inputs []Input
+}
+
+// Of makes a Digest of inputs (in any order).
+func Of(inputs []Input) *Digest {
+	lines := make([]string, len(inputs))
+	for i, in := range inputs {
+		lines[i] = in.String()
+	}
+	idx := make([]int, len(inputs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return lines[idx[a]] < lines[idx[b]] })
+	h := sha256.New()
+	sorted := make([]Input, len(inputs))
+	for i, j := range idx {
+		sorted[i] = inputs[j]
+		h.Write([]byte(lines[j]))
+		h.Write([]byte{'\n'})
+	}
+	return &Digest{Sum: "sha256:" + hex.EncodeToString(h.Sum(nil)), Inputs: sorted}
+}
+
+// Source is one revision's workspace, components and files.
+type Source struct {
+	Workspace *manifest.Workspace
+	// Components are every component of the revision.
+	Components []*manifest.Component
+	// Graph is their dependency graph.
+	Graph *graph.Graph
+	// Files are the revision's files.
+	Files Files
+}
+
+// Compute digests the named components and every component they depend
+// on, dependencies first; the answer is by name.
+func Compute(src Source, names []string) (map[string]*Digest, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		if src.Graph.Component(n) == nil {
+			return nil, fmt.Errorf("digest: no component %q", n)
+		}
+		want[n] = true
+		for _, d := range src.Graph.Dependencies(n) {
+			want[d] = true
+		}
+	}
+	files := assign(src, want)
+	settings := settingsMemo{}
+	out := map[string]*Digest{}
+	for _, n := range src.Graph.Order() {
+		if !want[n] {
+			continue
+		}
+		c := src.Graph.Component(n)
+		ins, err := own(src.Workspace, c, settings)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files[n] {
+			id, err := src.Files.Blob(f.Name)
+			if err != nil {
+				return nil, fmt.Errorf("digest %s: %w", n, err)
+			}
+			f.Value = id
+			ins = append(ins, f)
+		}
+		for _, d := range src.Graph.Dependencies(n) {
+			ins = append(ins, Input{Kind: KindDep, Name: d, Value: out[d].Sum})
+		}
+		out[n] = Of(ins)
+	}
+	return out, nil
+}
+
+// assign gives each wanted component its file entries (values not yet
+// set), by the one ownership rule.
+func assign(src Source, want map[string]bool) map[string][]Input {
+	rules := ownership.New(src.Workspace, src.Components)
+	files := map[string][]Input{}
+	for _, p := range src.Files.List() {
+		for _, h := range rules.Affects(p) {
+			n := h.Component.Name
+			if !want[n] {
+				continue
+			}
+			var kind string
+			switch h.Why {
+			case ownership.Owned:
+				kind = KindFile
+			case ownership.Input:
+				kind = KindInput
+			case ownership.Global:
+				kind = KindGlobal
+			default: // the component.yaml: the normalized manifest stands for it
+				continue
+			}
+			files[n] = append(files[n], Input{Kind: kind, Name: p})
+		}
+	}
+	return files
+}
+
+// own lists c's entries that are not files or dependencies.
+func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) ([]Input, error) {
+	// The parsed fields only: where the file is and its line numbers are
+	// not part of it. encoding/json sorts map keys and is ten times faster
+	// than encoding the yaml again.
+	parsed := *c
+	parsed.Dir, parsed.Path, parsed.Lines = "", "", nil
+	norm, err := json.Marshal(parsed)
+	if err != nil {
+		return nil, fmt.Errorf("digest %s: normalize %s: %w", c.Name, c.Path, err)
+	}
+	sum := sha256.Sum256(norm)
+	ins := []Input{
+		{Kind: KindRecipe, Value: c.Kind.Recipe()},
+		{Kind: KindManifest, Value: "sha256:" + hex.EncodeToString(sum[:])},
+	}
+	for _, s := range settings.of(ws, c) {
+		k, v, _ := strings.Cut(s, "=")
+		ins = append(ins, Input{Kind: KindSetting, Name: k, Value: v})
+	}
+	for _, s := range c.BaseImages(ws.Images) {
+		k, v, _ := strings.Cut(s, "=")
+		ins = append(ins, Input{Kind: KindImage, Name: k, Value: v})
+	}
+	for k, v := range c.Build.Env {
+		ins = append(ins, Input{Kind: KindEnv, Name: k, Value: v})
+	}
+	for _, p := range c.Build.Platforms {
+		ins = append(ins, Input{Kind: KindPlatform, Name: p})
+	}
+	return ins, nil
+}
+
+// Changes are the entries that differ between two digests of a component.
+type Changes struct {
+	// Added are in the second digest only; Removed in the first only.
+	Added, Removed []Input
+	// Changed are in both with different values: the second's entries,
+	// with Was the first's values.
+	Changed []Changed
+}
+
+// Changed is an entry whose value differs.
+type Changed struct {
+	Input
+	Was string
+}
+
+// Diff compares digest a (say, the last cached) with b (the current).
+func Diff(a, b *Digest) Changes {
+	var ch Changes
+	old := map[string]Input{}
+	for _, in := range a.Inputs {
+		old[in.key()] = in
+	}
+	seen := map[string]bool{}
+	for _, in := range b.Inputs {
+		k := in.key()
+		seen[k] = true
+		was, ok := old[k]
+		switch {
+		case !ok:
+			ch.Added = append(ch.Added, in)
+		case was.Value != in.Value:
+			ch.Changed = append(ch.Changed, Changed{Input: in, Was: was.Value})
+		}
+	}
+	for _, in := range a.Inputs {
+		if !seen[in.key()] {
+			ch.Removed = append(ch.Removed, in)
+		}
+	}
+	return ch
+}
+
+// Empty says whether nothing differs.
+func (c Changes) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Changed) == 0 }
+
+// settingsMemo remembers manifest.Settings for components that set no
+// publish, deploy or release section of their own, by the image keys
+// their kind uses: thousands of components share a few answers.
+type settingsMemo map[string][]string
+
+func (m settingsMemo) of(ws *manifest.Workspace, c *manifest.Component) []string {
+	if !reflect.ValueOf(c.Publish).IsZero() || !reflect.ValueOf(c.Deploy).IsZero() || !reflect.ValueOf(c.Release).IsZero() {
+		return manifest.Settings(ws, c)
+	}
+	key := strings.Join(c.ImageKeys(), ",")
+	s, ok := m[key]
+	if !ok {
+		s = manifest.Settings(ws, c)
+		m[key] = s
+	}
+	return s
+}

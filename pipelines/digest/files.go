@@ -1,0 +1,176 @@
+package digest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/monopipe/monopipe/pipelines/detect"
+)
+
+// Files are one revision's files: their repo-relative paths and the git
+// blob id of each.
+type Files interface {
+	// List is every file's path, sorted.
+	List() []string
+	// Blob is the hex git blob id of the file at path.
+	Blob(path string) (string, error)
+}
+
+// Commit is the files of the tree root of repo: a symbolic link is its
+// target's text (as git stores it); a submodule is its commit id. Folders
+// are read through a cache kept in cacheFile ("" for none): tree objects
+// never change, so the folders a commit shares with the last one read are
+// not decoded again.
+func Commit(repo *git.Repository, root plumbing.Hash, cacheFile string) (Files, error) {
+	tc := loadTreeCache(cacheFile)
+	cf := commitFiles{ids: map[string]string{}}
+	var walk func(prefix string, h plumbing.Hash) error
+	walk = func(prefix string, h plumbing.Hash) error {
+		ents, err := tc.tree(repo, h)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			p := e.name
+			if prefix != "" {
+				p = prefix + "/" + e.name
+			}
+			if e.dir {
+				if err := walk(p, e.hash); err != nil {
+					return err
+				}
+				continue
+			}
+			cf.ids[p] = e.hash.String()
+			cf.list = append(cf.list, p)
+		}
+		return nil
+	}
+	if err := walk("", root); err != nil {
+		return nil, fmt.Errorf("list tree %s: %w", root, err)
+	}
+	tc.save()
+	sort.Strings(cf.list)
+	return cf, nil
+}
+
+type commitFiles struct {
+	list []string
+	ids  map[string]string
+}
+
+func (c commitFiles) List() []string { return c.list }
+
+func (c commitFiles) Blob(p string) (string, error) {
+	if id, ok := c.ids[p]; ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("%s: not in the tree", p)
+}
+
+// Worktree is the working tree's files as res lists them (tracked and
+// untracked, not ignored; res must be of the working tree): a clean
+// tracked file has the index's blob id, known without reading it; any
+// other is read from root and hashed as git would store it (a symbolic
+// link is its target's text). Content filters (core.autocrlf, clean
+// filters such as git-lfs) are not applied: such a modified file digests
+// as its raw bytes. A listed file missing from the working tree (one a
+// sparse checkout leaves out) has the blob id of repo's index.
+func Worktree(repo *git.Repository, root string, res *detect.Result) Files {
+	list := append([]string(nil), res.Files...)
+	sort.Strings(list)
+	return &worktreeFiles{repo: repo, root: root, res: res, list: list}
+}
+
+type worktreeFiles struct {
+	repo *git.Repository
+	root string
+	res  *detect.Result
+	list []string
+
+	once  sync.Once
+	index map[string]string
+	err   error
+}
+
+// fromIndex is the index's blob id of p, read once.
+func (w *worktreeFiles) fromIndex(p string) (string, error) {
+	w.once.Do(func() {
+		idx, err := w.repo.Storer.Index()
+		if err != nil {
+			w.err = fmt.Errorf("read the index: %w", err)
+			return
+		}
+		w.index = map[string]string{}
+		for _, e := range idx.Entries {
+			w.index[e.Name] = e.Hash.String()
+		}
+	})
+	if w.err != nil {
+		return "", w.err
+	}
+	if id, ok := w.index[p]; ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("%s: neither in the working tree nor in the index", p)
+}
+
+func (w *worktreeFiles) List() []string { return w.list }
+
+func (w *worktreeFiles) Blob(p string) (string, error) {
+	if h, ok := w.res.Blob(p); ok {
+		return h.String(), nil
+	}
+	name := filepath.Join(w.root, filepath.FromSlash(p))
+	if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
+		// A submodule: its checked-out commit, as its gitlink records it
+		// once committed (changes inside it are not seen).
+		sub, err := git.PlainOpen(name)
+		if err != nil {
+			return "", fmt.Errorf("%s: submodule: %w", p, err)
+		}
+		head, err := sub.Head()
+		if err != nil {
+			return "", fmt.Errorf("%s: submodule: %w", p, err)
+		}
+		return head.Hash().String(), nil
+	}
+	id, err := HashFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return w.fromIndex(p)
+	}
+	return id, err
+}
+
+// HashFile is the git blob id of the file at name: of its bytes, or of
+// its target's text for a symbolic link.
+func HashFile(name string) (string, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return "", err
+	}
+	var data []byte
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(name)
+		if err != nil {
+			return "", err
+		}
+		data = []byte(filepath.ToSlash(target))
+	case fi.Mode().IsRegular():
+		if data, err = os.ReadFile(name); err != nil {
+			return "", err
+		}
+	default:
+		return "", fmt.Errorf("%s: not a file (%s)", name, fi.Mode().Type())
+	}
+	return plumbing.ComputeHash(plumbing.BlobObject, data).String(), nil
+}
