@@ -131,6 +131,14 @@ func (w workFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	fi, err := os.Stat(p)
+	if isNotExist(err) && w.sparse != nil {
+		if fi, err2 := w.sparse.stat(name); !errors.Is(err2, fs.ErrNotExist) {
+			if err2 != nil {
+				return nil, &fs.PathError{Op: "stat", Path: name, Err: err2}
+			}
+			return fi, nil
+		}
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: unwrapPath(err)}
 	}

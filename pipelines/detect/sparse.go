@@ -206,11 +206,23 @@ func (sf *sparseFiles) lookup(name string) (e entry, rest string, ok bool) {
 // readFile reads name from the index or the tree it belongs to;
 // fs.ErrNotExist when the sparse checkout does not account for it.
 func (sf *sparseFiles) readFile(name string) ([]byte, error) {
+	b, err := sf.blob(name)
+	if err != nil {
+		return nil, err
+	}
+	sf.mu.Lock() // go-git's objects are not safe for concurrent use
+	defer sf.mu.Unlock()
+	return blobBytes(b)
+}
+
+// blob is the blob of name in the index or the tree it belongs to;
+// fs.ErrNotExist when the sparse checkout does not account for it.
+func (sf *sparseFiles) blob(name string) (*object.Blob, error) {
 	e, rest, ok := sf.lookup(name)
 	if !ok {
 		return nil, fs.ErrNotExist
 	}
-	sf.mu.Lock() // go-git's objects are not safe for concurrent use
+	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	if rest == "" {
 		b, err := sf.repo.BlobObject(e.hash)
@@ -220,7 +232,7 @@ func (sf *sparseFiles) readFile(name string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("blob %s of skip-worktree file: %w", e.hash, err)
 		}
-		return blobBytes(b)
+		return b, nil
 	}
 	t, err := sf.repo.TreeObject(e.hash)
 	if err != nil {
@@ -236,7 +248,30 @@ func (sf *sparseFiles) readFile(name string) ([]byte, error) {
 	if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
 		return nil, fs.ErrNotExist
 	}
-	return blobBytes(&f.Blob)
+	return &f.Blob, nil
+}
+
+// stat describes name when the sparse checkout leaves it out: a file by
+// its blob's size, a folder when something is left out below it.
+func (sf *sparseFiles) stat(name string) (fs.FileInfo, error) {
+	b, err := sf.blob(name)
+	if err == nil {
+		return sparseInfo{sparseDirEntry{name: path.Base(name)}, b.Size}, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if name == "." {
+		return nil, fs.ErrNotExist
+	}
+	ents, err := sf.list(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(ents) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return sparseInfo{sparseDirEntry{name: path.Base(name), isDir: true}, 0}, nil
 }
 
 // blobBytes reads a blob's content.
@@ -264,12 +299,17 @@ func (d sparseDirEntry) Type() fs.FileMode {
 	}
 	return 0
 }
-func (d sparseDirEntry) Info() (fs.FileInfo, error) { return sparseInfo{d}, nil }
+func (d sparseDirEntry) Info() (fs.FileInfo, error) { return sparseInfo{d, 0}, nil }
 
-type sparseInfo struct{ d sparseDirEntry }
+// sparseInfo describes a left-out file or folder (size: a file's, when
+// known).
+type sparseInfo struct {
+	d    sparseDirEntry
+	size int64
+}
 
 func (i sparseInfo) Name() string       { return i.d.name }
-func (i sparseInfo) Size() int64        { return 0 }
+func (i sparseInfo) Size() int64        { return i.size }
 func (i sparseInfo) Mode() fs.FileMode  { return i.d.Type() | 0o444 }
 func (i sparseInfo) ModTime() time.Time { return time.Time{} }
 func (i sparseInfo) IsDir() bool        { return i.d.isDir }

@@ -149,3 +149,45 @@ func TestSubmoduleChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestSparseCheckout plans in sparse checkouts (cone, non-cone, sparse
+// index) that leave a changed component's folder out of the working tree:
+// its manifest is read from the index, in every mode.
+func TestSparseCheckout(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  []string
+	}{
+		{"cone", []string{"--cone", "b"}},
+		{"non-cone", []string{"--no-cone", "/b/"}},
+		{"sparse index", []string{"--cone", "--sparse-index", "b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := gittest.New(t)
+			r.Commit("init", map[string]string{
+				"a/component.yaml": "name: a\nkind: custom\n",
+				"b/component.yaml": "name: b\nkind: custom\ndependsOn: [a]\n",
+				"a/x":              "1\n", "b/y": "1\n",
+			})
+			r.Commit("change a", map[string]string{"a/x": "2\n"})
+			r.Git(append([]string{"sparse-checkout", "set"}, tc.set...)...)
+			if _, err := os.Stat(filepath.Join(r.Dir, "a")); !os.IsNotExist(err) {
+				t.Fatalf("a/ should be left out of the working tree: %v", err)
+			}
+			for _, opts := range []Options{{}, {All: true}, {Head: "HEAD"}} {
+				opts.Dir = r.Dir
+				p, err := Make(context.Background(), opts)
+				if err != nil {
+					t.Fatalf("%+v: %v", opts, err)
+				}
+				var got []string
+				for _, c := range p.Components {
+					got = append(got, c.Name)
+				}
+				if want := []string{"a", "b"}; !reflect.DeepEqual(got, want) {
+					t.Errorf("%+v: selected %v, want %v (%s)", opts, got, want, p.Reason)
+				}
+			}
+		})
+	}
+}

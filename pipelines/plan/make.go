@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -29,9 +28,6 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	fsys, err := repo.HeadFS(opts.Head)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Head == "" {
-		fsys = statFS{FS: fsys, root: repo.Root()}
 	}
 	ws, err := manifest.ReadWorkspace(fsys)
 	if err != nil {
@@ -161,24 +157,6 @@ func discover(repo *detect.Repo, fsys fs.FS, ws *manifest.Workspace, res *detect
 	}
 	return parseManifests(repo.GitDir(), fsys, paths, known)
 }
-
-// statFS is the working tree with a Stat that follows symbolic links
-// without opening the file, for manifest.StatFile: opening a FIFO blocks.
-type statFS struct {
-	fs.FS
-	root string
-}
-
-// Stat describes the named file, following symbolic links.
-func (s statFS) Stat(name string) (fs.FileInfo, error) {
-	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
-	}
-	return os.Stat(filepath.Join(s.root, filepath.FromSlash(name)))
-}
-
-// ReadFile reads the named file.
-func (s statFS) ReadFile(name string) ([]byte, error) { return fs.ReadFile(s.FS, name) }
 
 func checkNames(g *graph.Graph, names []string) error {
 	for _, n := range names {

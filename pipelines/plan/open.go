@@ -55,9 +55,6 @@ func open(ctx context.Context, repo *detect.Repo, head string) (*Manifests, erro
 	if err != nil {
 		return nil, err
 	}
-	if head == "" {
-		fsys = statFS{FS: fsys, root: repo.Root()}
-	}
 	ws, err := manifest.ReadWorkspace(fsys)
 	if err != nil {
 		return nil, err
