@@ -10,7 +10,7 @@ import (
 	"github.com/monopipe/monopipe/internal/gittest"
 )
 
-// TestExplain: plan --format json shows each selected component's digest;
+// TestExplain: plan --format json --digest shows each selected component's digest;
 // --explain lists the inputs; --against names the inputs that differ.
 func TestExplain(t *testing.T) {
 	r := gittest.New(t)
@@ -31,7 +31,7 @@ func TestExplain(t *testing.T) {
 		return out.String(), errb.String(), code
 	}
 
-	out, errs, code := plan("--format", "json", "--base", "HEAD~1")
+	out, errs, code := plan("--format", "json", "--digest", "--base", "HEAD~1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

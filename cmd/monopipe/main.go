@@ -85,7 +85,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "monopipe plan: --against needs --explain\n")
 		return 2
 	}
-	f.opts.Digest = f.format == "json"
+	if f.opts.Digest && f.format != "json" {
+		fmt.Fprintf(stderr, "monopipe plan: --digest needs --format json\n")
+		return 2
+	}
 	p, err := plan.Make(ctx, f.opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
@@ -121,6 +124,7 @@ func planFlags(stderr io.Writer) *flags {
 		return nil
 	})
 	f.fs.StringVar(&f.format, "format", "text", "output format: "+strings.Join(plan.Formats, ", "))
+	f.fs.BoolVar(&f.opts.Digest, "digest", false, "with --format json: each selected component's input digest (reads the selected components' file lists)")
 	f.fs.StringVar(&f.explain, "explain", "", "print this component's input digest and the inputs it is made of (at --head)")
 	f.fs.StringVar(&f.against, "against", "", "with --explain: say which inputs differ between this revision and --head (after a cache miss: the revision of the cached result)")
 	return f
