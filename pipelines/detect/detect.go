@@ -597,3 +597,30 @@ func sortUnique(s []string) []string {
 	slices.Sort(s)
 	return slices.Compact(s)
 }
+
+// treeFiles calls fn for every entry below tree t that is not a folder
+// (files, links, gitlinks), named under prefix, reading subtrees with get.
+// Unlike go-git's Tree.Files it takes every name git takes (a tab, say)
+// and lists gitlinks.
+func treeFiles(get func(plumbing.Hash) (*object.Tree, error), prefix string, t *object.Tree, fn func(path string, e object.TreeEntry) error) error {
+	for _, e := range t.Entries {
+		p := prefix + e.Name
+		if e.Mode != filemode.Dir {
+			if err := fn(p, e); err != nil {
+				return err
+			}
+			continue
+		}
+		sub, err := get(e.Hash)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return fmt.Errorf("read folder %s: tree %s: %w", p, e.Hash, ErrMissingObject)
+		}
+		if err != nil {
+			return fmt.Errorf("read tree %s: %w", p, err)
+		}
+		if err := treeFiles(get, p+"/", sub, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}

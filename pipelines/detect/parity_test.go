@@ -311,9 +311,7 @@ const subAdd = `git init -q "$T/subsrc" && (cd "$T/subsrc" && printf 's\n' > s.t
 
 // pendingCases are cases known to fail, with the reason; they are
 // skipped, and listed as skipped, never dropped silently.
-var pendingCases = map[string]string{
-	"a folder holding a name with a tab removed from the index": "parity-findings.md F16: staged diff lists head's tree with go-git's Files(), which rejects the name",
-}
+var pendingCases = map[string]string{}
 
 func TestParityCases(t *testing.T) {
 	if err := gitparity.Available(); err != nil {

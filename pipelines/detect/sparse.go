@@ -98,8 +98,11 @@ func (s *scan) applySparse() error {
 		if err != nil {
 			return fmt.Errorf("read tree of sparse directory %s: %w", e.name, err)
 		}
-		err = t.Files().ForEach(func(f *object.File) error {
-			fe := entry{name: e.name + f.Name, hash: f.Hash, mode: f.Mode, size: uint32(f.Size), skipWorktree: true}
+		get := func(h plumbing.Hash) (*object.Tree, error) { return object.GetTree(st, h) }
+		// The size stays 0 ("not known"): a file on disk is compared by
+		// content, as it has no stat data.
+		err = treeFiles(get, e.name, t, func(p string, f object.TreeEntry) error {
+			fe := entry{name: p, hash: f.Hash, mode: f.Mode, skipWorktree: true}
 			if _, err := os.Lstat(filepath.Join(s.root, filepath.FromSlash(fe.name))); err == nil {
 				fe.skipWorktree = false // compared by content: it has no stat data
 			}
@@ -135,8 +138,8 @@ func (s *scan) withSparseFiles(repo *git.Repository, present []string) ([]string
 		if err != nil {
 			return nil, fmt.Errorf("read tree of sparse directory %s: %w", e.name, err)
 		}
-		err = t.Files().ForEach(func(f *object.File) error {
-			present = append(present, e.name+f.Name)
+		err = treeFiles(repo.TreeObject, e.name, t, func(p string, _ object.TreeEntry) error {
+			present = append(present, p)
 			return nil
 		})
 		if err != nil {

@@ -62,6 +62,11 @@ func TestSparseCheckoutMatchesGit(t *testing.T) {
 			r.Git("sparse-checkout", "set", "--no-cone", "/b/sub/")
 			r.Write(map[string]string{"b/sub/new.tmp": "ignored by b/.gitignore, from the index\n", "b/new.tmp": "also\n", "b/new.txt": "not\n"})
 		}},
+		{"sparse index over a name with a tab", func(t *testing.T, r *gittest.Repo) {
+			r.Commit("tab", map[string]string{"b/t\tab.txt": "tab\n"})
+			r.Git("sparse-checkout", "set", "--cone", "--sparse-index", "a")
+			r.Write(map[string]string{"b/t\tab.txt": "back on disk\n"})
+		}},
 		{"sparse index after sparse-checkout disable", func(t *testing.T, r *gittest.Repo) {
 			r.Git("sparse-checkout", "set", "--cone", "--sparse-index", "a")
 			r.Git("sparse-checkout", "disable")

@@ -102,8 +102,8 @@ func stagedDiff(repo *git.Repository, dir string, tree *object.Tree, ents []entr
 		if err != nil {
 			return fmt.Errorf("read tree %s: %w", prefix+name, err)
 		}
-		err = t.Files().ForEach(func(f *object.File) error {
-			*out = append(*out, prefix+name+"/"+f.Name)
+		err = treeFiles(repo.TreeObject, prefix+name+"/", t, func(p string, _ object.TreeEntry) error {
+			*out = append(*out, p)
 			return nil
 		})
 		if err != nil {
