@@ -296,6 +296,9 @@ var parityCases = []struct {
 		`printf 'x\n' >> sub/inner/s.txt`}},
 	{"a folder holding a name with a tab removed from the index", []string{
 		"mkdir -p c && printf 'x\\n' > 'c/t\tab' && git add -A && git commit -q -m tab && git rm -q -r --cached -- 'c/t\tab'"}},
+	{"sparse index over a name with a tab", []string{
+		"mkdir -p a c && printf 'a\\n' > a/f && printf 'x\\n' > 'c/t\tab' && git add -A && git commit -q -m tab",
+		"git sparse-checkout init --cone --sparse-index && git sparse-checkout set a && mkdir -p c && printf 'y\\n' > 'c/t\tab'"}},
 	{"revisions: reflog, @{-1}, annotated tags", []string{revisionsOnly,
 		`printf '1\n' >> README && git commit -q -a -m c1 && git tag -a -m t t1 && git checkout -q -b b && printf '2\n' >> README && git commit -q -a -m c2 && git checkout -q main && printf '3\n' >> README && git commit -q -a -m c3`}},
 	{"diverged branch compares from the merge-base", []string{
