@@ -512,9 +512,18 @@ func (r *Repo) diffCommits(ctx context.Context, base, head *object.Commit, out *
 	return r.diffTrees(ctx, "", bt, ht, out)
 }
 
+// emptyTree is the id of the tree with no entries, which git knows
+// without storing it.
+var emptyTree = plumbing.NewHash("4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+
 // commitTree reads the tree of commit c.
 func commitTree(c *object.Commit) (*object.Tree, error) {
 	t, err := c.Tree()
+	if errors.Is(err, plumbing.ErrObjectNotFound) && c.TreeHash == emptyTree {
+		// git knows the empty tree without storing it (a commit of
+		// nothing, after every file was removed).
+		return &object.Tree{Hash: emptyTree}, nil
+	}
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return nil, fmt.Errorf("read tree %s of commit %s: %w", c.TreeHash, c.Hash, ErrMissingObject)
 	}

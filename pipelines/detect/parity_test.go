@@ -296,6 +296,8 @@ var parityCases = []struct {
 		`printf 'x\n' >> sub/inner/s.txt`}},
 	{"a folder holding a name with a tab removed from the index", []string{
 		"mkdir -p c && printf 'x\\n' > 'c/t\tab' && git add -A && git commit -q -m tab && git rm -q -r --cached -- 'c/t\tab'"}},
+	{"a commit of the empty tree (every file removed), which git does not store", []string{
+		"git rm -q --cached README && git checkout -q main && git commit -q -m empty && printf 'new\n' > n.txt"}},
 	{"sparse index over a name with a tab", []string{
 		"mkdir -p a c && printf 'a\\n' > a/f && printf 'x\\n' > 'c/t\tab' && git add -A && git commit -q -m tab",
 		"git sparse-checkout init --cone --sparse-index && git sparse-checkout set a && mkdir -p c && printf 'y\\n' > 'c/t\tab'"}},

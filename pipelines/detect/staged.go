@@ -20,9 +20,9 @@ func (s *scan) staged(repo *git.Repository, head *object.Commit) ([]string, erro
 	if h, ok := s.idx.rootTree(); ok && h == head.TreeHash {
 		return nil, nil
 	}
-	tree, err := head.Tree()
+	tree, err := commitTree(head)
 	if err != nil {
-		return nil, fmt.Errorf("read tree of HEAD: %w", err)
+		return nil, fmt.Errorf("HEAD: %w", err)
 	}
 	trees, err := s.idx.cacheTrees()
 	if err != nil {
