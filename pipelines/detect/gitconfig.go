@@ -71,6 +71,12 @@ func loadConfig(sc configScope) (*gitConfig, error) {
 	return c, nil
 }
 
+// repoConfig loads the configuration as git sees it in the repository
+// (or linked worktree) whose git folder is gitDir.
+func repoConfig(gitDir string) (*gitConfig, error) {
+	return loadConfig(configScope{gitDir: gitDir, commonDir: commonDirOf(gitDir), branch: checkedOutBranch(gitDir)})
+}
+
 // systemConfigFiles are the candidate system files: GIT_CONFIG_SYSTEM,
 // else the places git is built to use on this platform (the first that
 // exists is read).

@@ -591,7 +591,7 @@ func (r *Repo) trackingRef(branch, kind string) (plumbing.ReferenceName, error) 
 	} else if !ok {
 		return "", fmt.Errorf("no such branch: '%s'", branch)
 	}
-	cfg, err := loadConfig(configScope{gitDir: r.gitDir, commonDir: commonDirOf(r.gitDir), branch: checkedOutBranch(r.gitDir)})
+	cfg, err := repoConfig(r.gitDir)
 	if err != nil {
 		return "", err
 	}

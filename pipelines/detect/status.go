@@ -151,7 +151,7 @@ func (s *scan) fail(err error) {
 // folder listings for the next run when any folder had to be read.
 func (s *scan) run() {
 	defer close(s.done)
-	cfg, err := loadConfig(configScope{gitDir: s.gitDir, commonDir: commonDirOf(s.gitDir), branch: checkedOutBranch(s.gitDir)})
+	cfg, err := repoConfig(s.gitDir)
 	if err != nil {
 		s.indexErr = err
 		close(s.indexed)
