@@ -516,15 +516,7 @@ func TestIndexReader(t *testing.T) {
 
 func TestTreeFS(t *testing.T) {
 	r := newBase(t)
-	repo, err := Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	fsys, err := repo.HeadFS("HEAD")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := headFS(t, r.Dir, "HEAD")
 	var want []string
 	for p := range base {
 		want = append(want, p)
@@ -694,15 +686,7 @@ func TestChangesCancelled(t *testing.T) {
 // TestWorkFS checks the working tree's file system against fs.FS's rules.
 func TestWorkFS(t *testing.T) {
 	r := newBase(t)
-	repo, err := Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	fsys, err := repo.HeadFS("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := headFS(t, r.Dir, "")
 	if err := fstest.TestFS(fsys, "a/x.go", "spaces in/name s.txt"); err != nil {
 		t.Fatal(err)
 	}

@@ -34,15 +34,7 @@ func TestWorkFSNonRegular(t *testing.T) {
 	if err := os.Symlink("readme", filepath.Join(r.Dir, "link.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	repo, err := Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	fsys, err := repo.HeadFS("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := headFS(t, r.Dir, "")
 	for _, name := range []string{"pipe.yaml", "zero.yaml"} {
 		if _, err := fs.ReadFile(fsys, name); err == nil || !errors.Is(err, errNotRegular) || !strings.Contains(err.Error(), name) {
 			t.Errorf("ReadFile(%s): err = %v, want not a regular file", name, err)

@@ -60,15 +60,7 @@ func symlinkRepo(t *testing.T) *gittest.Repo {
 // loop, an error that names the link.
 func TestTreeFSSymlinks(t *testing.T) {
 	r := symlinkRepo(t)
-	repo, err := Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	fsys, err := repo.HeadFS("HEAD")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := headFS(t, r.Dir, "HEAD")
 	work := os.DirFS(r.Dir)
 	for _, name := range []string{"a/component.yaml", "b/component.yaml", "c/component.yaml", "e/component.yaml",
 		"f/component.yaml", "i/component.yaml", "lib/real.yaml", "lib/sub/deep.txt", "dang/component.yaml", "h/component.yaml", "g/component.yaml"} {
@@ -108,15 +100,7 @@ func TestTreeFSSymlinksFSTest(t *testing.T) {
 	r := symlinkRepo(t)
 	r.Git("rm", "-q", "out/component.yaml", "abs/component.yaml", "loop/component.yaml", "dang/component.yaml", "h/component.yaml", "g/component.yaml")
 	r.Git("commit", "-q", "-m", "only links that resolve")
-	repo, err := Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	fsys, err := repo.HeadFS("HEAD")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := headFS(t, r.Dir, "HEAD")
 	if err := fstest.TestFS(fsys, "a/component.yaml", "b/component.yaml", "comp/real.yaml", "comp/sub/deep.txt", "plain.txt"); err != nil {
 		t.Error(err)
 	}
@@ -175,4 +159,20 @@ func TestChangesMissingTree(t *testing.T) {
 	if _, err := repo.HeadFS("HEAD"); !errors.Is(err, ErrMissingObject) || !strings.HasPrefix(err.Error(), "--head HEAD: read tree") {
 		t.Errorf("HeadFS: err = %v, want ErrMissingObject", err)
 	}
+}
+
+// headFS opens the repository at dir and returns its HeadFS(head),
+// closing the repository when the test ends.
+func headFS(t *testing.T, dir, head string) fs.FS {
+	t.Helper()
+	repo, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	fsys, err := repo.HeadFS(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
 }
