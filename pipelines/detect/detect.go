@@ -34,6 +34,7 @@ type Repo struct {
 	root   string
 	gitDir string
 	close  func() error
+	over   *overlay // the working tree of OpenUncommitted, else nil
 }
 
 // Open opens the repository that contains dir.
@@ -70,7 +71,10 @@ func (r *Repo) Git() *git.Repository { return r.git }
 // head is empty, else the tree of commit head.
 func (r *Repo) HeadFS(head string) (fs.FS, error) {
 	if head == "" {
-		return workFS{root: r.root, sparse: &sparseFiles{gitDir: r.gitDir, repo: r.git}}, nil
+		if r.over != nil {
+			return workFS{root: r.root, absent: r.over}, nil
+		}
+		return workFS{root: r.root, absent: &sparseFiles{gitDir: r.gitDir, repo: r.git}}, nil
 	}
 	c, err := r.commit("--head", head)
 	if err != nil {
@@ -89,11 +93,21 @@ func (r *Repo) HeadFS(head string) (fs.FS, error) {
 // and ReadFile reads a regular file in four system calls rather than nine
 // (it reads the manifests of thousands of components), as many bytes as
 // the file had when opened. Stat and ReadDir do not open files. A file
-// that a sparse checkout leaves out of the working tree is read from the
-// index (see sparseFiles).
+// that is part of the working tree but not on disk is read from where it
+// is kept (see absentFiles).
 type workFS struct {
 	root   string
-	sparse *sparseFiles
+	absent absentFiles
+}
+
+// absentFiles answer for the files of the working tree that are not on
+// disk: a sparse checkout's, from the index (sparseFiles), or an
+// Uncommitted's unchanged files, from HEAD's tree (overlay). Each says
+// fs.ErrNotExist for what it does not account for.
+type absentFiles interface {
+	stat(name string) (fs.FileInfo, error)
+	readFile(name string) ([]byte, error)
+	list(dir string) ([]sparseDirEntry, error)
 }
 
 // path is the file system path of name, or an error for a name that is
@@ -131,8 +145,8 @@ func (w workFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	fi, err := os.Stat(p)
-	if isNotExist(err) && w.sparse != nil {
-		if fi, err2 := w.sparse.stat(name); !errors.Is(err2, fs.ErrNotExist) {
+	if isNotExist(err) && w.absent != nil {
+		if fi, err2 := w.absent.stat(name); !errors.Is(err2, fs.ErrNotExist) {
 			if err2 != nil {
 				return nil, &fs.PathError{Op: "stat", Path: name, Err: err2}
 			}
@@ -175,8 +189,8 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	data, err := readFileAt(cwd, p)
-	if isNotExist(err) && w.sparse != nil {
-		if data, err2 := w.sparse.readFile(name); !errors.Is(err2, fs.ErrNotExist) {
+	if isNotExist(err) && w.absent != nil {
+		if data, err2 := w.absent.readFile(name); !errors.Is(err2, fs.ErrNotExist) {
 			if err2 != nil {
 				return nil, &fs.PathError{Op: "read", Path: name, Err: err2}
 			}
@@ -190,13 +204,13 @@ func (w workFS) ReadFile(name string) ([]byte, error) {
 }
 
 // ReadDir lists the named folder, sorted by name, with the files and
-// folders that a sparse checkout leaves out of the working tree.
+// folders of the working tree that are not on disk (see absentFiles).
 func (w workFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	disk, err := w.diskReadDir(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) || w.sparse == nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || w.absent == nil {
 		return disk, err
 	}
-	more, serr := w.sparse.list(name)
+	more, serr := w.absent.list(name)
 	if serr != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: serr}
 	}
@@ -296,7 +310,7 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	// the history is read here.
 	var sc *scan
 	if res.Worktree {
-		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules)
+		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules, r.over != nil)
 		defer sc.wait() // on error returns, let the walk finish first
 	}
 
@@ -329,11 +343,19 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Paths = append(append(res.Paths, staged...), wt.Changed...)
-		if res.Files, err = sc.withSparseFiles(r.git, wt.Present); err != nil {
-			return nil, err
+		res.Paths = append(res.Paths, staged...)
+		if r.over != nil {
+			// The index is read for staged changes only; the working
+			// tree is HEAD's with the given changes.
+			res.Paths = append(res.Paths, r.over.paths...)
+			res.Files, res.blob = r.over.files, r.over.blob
+		} else {
+			res.Paths = append(res.Paths, wt.Changed...)
+			if res.Files, err = sc.withSparseFiles(r.git, wt.Present); err != nil {
+				return nil, err
+			}
+			res.blob = sc.blob
 		}
-		res.blob = sc.blob
 	}
 	res.Paths = sortUnique(res.Paths)
 	return res, nil

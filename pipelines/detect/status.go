@@ -37,7 +37,7 @@ type WorktreeFiles struct {
 // folder listings of the previous run where the folder is unchanged (see
 // untrackedCache).
 func Status(repo *git.Repository, root string, head *object.Commit) (*WorktreeFiles, error) {
-	sc := startScan(gitDirOf(repo, root), root, "")
+	sc := startScan(gitDirOf(repo, root), root, "", false)
 	staged, err := sc.staged(repo, head)
 	wt, werr := sc.wait()
 	if werr != nil {
@@ -75,6 +75,7 @@ type scan struct {
 	// Submodules: the --ignore-submodules override ("" for the
 	// configuration), and what the walk found, for a superproject.
 	ignoreSubmodules          string
+	indexOnly                 bool
 	untracked, trackedChanges int
 	subModified, subUntracked bool
 	indexSec, indexNsec       uint32
@@ -91,9 +92,10 @@ type scan struct {
 	wt   *WorktreeFiles
 }
 
-// startScan starts reading the index and walking the working tree.
-func startScan(gitDir, root, ignoreSubmodules string) *scan {
-	s := &scan{gitDir: gitDir, root: root, ignoreSubmodules: ignoreSubmodules, indexed: make(chan struct{}), done: make(chan struct{})}
+// startScan starts reading the index and walking the working tree; with
+// indexOnly it reads the index (for staged) and walks nothing.
+func startScan(gitDir, root, ignoreSubmodules string, indexOnly bool) *scan {
+	s := &scan{gitDir: gitDir, root: root, ignoreSubmodules: ignoreSubmodules, indexOnly: indexOnly, indexed: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -163,6 +165,10 @@ func (s *scan) run() {
 	close(s.indexed)
 	if s.indexErr != nil {
 		s.fail(s.indexErr)
+		return
+	}
+	if s.indexOnly {
+		s.wt = &WorktreeFiles{}
 		return
 	}
 	if s.rules, err = loadStatRules(cfg); err != nil {

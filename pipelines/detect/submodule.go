@@ -142,7 +142,7 @@ func submoduleStatus(dir string, want plumbing.Hash, ignore string) (submoduleSt
 	if err != nil {
 		return st, fmt.Errorf("read HEAD: %w", err)
 	}
-	sc := startScan(gitDirOf(repo, root), root, "")
+	sc := startScan(gitDirOf(repo, root), root, "", false)
 	staged, err := sc.staged(repo, head)
 	_, werr := sc.wait()
 	if err := errors.Join(werr, err); err != nil {

@@ -184,7 +184,7 @@ func TestSubmodulesOverride(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, mode := range []string{SubmodulesNone, SubmodulesUntracked, SubmodulesDirty, SubmodulesAll} {
-				sc := startScan(repo.GitDir(), repo.Root(), mode)
+				sc := startScan(repo.GitDir(), repo.Root(), mode, false)
 				staged, err := sc.staged(repo.Git(), head)
 				if err != nil {
 					t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/monopipe/monopipe/pipelines/build"
 	"github.com/monopipe/monopipe/pipelines/deploy"
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/github"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
@@ -130,12 +131,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), Secrets: o.Secrets,
 			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
 	}
-	dir, err := Checkout(ctx, source)
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	p, d, err := planBuild(ctx, dir, t, o.Components)
+	p, d, err := planBuildSource(ctx, source, t, o.Components)
 	if err != nil {
 		return nil, err
 	}
@@ -179,11 +175,21 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	return newReport(d, r, "", gh.warnings, o.Secrets)
 }
 
-// planBuild plans a build run on the repository in dir, then decides with
-// the workspace's base branch (the revisions compared do not depend on it).
-func planBuild(ctx context.Context, dir string, t trigger.Trigger, components []string) (*plan.Plan, trigger.Decision, error) {
+// planBuildSource is planBuild on the repository in source (see planCopy).
+func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Trigger, components []string) (p *plan.Plan, d trigger.Decision, err error) {
+	err = planCopy(ctx, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+		p, d, err = planBuild(ctx, dir, u, t, components)
+		return err
+	})
+	return p, d, err
+}
+
+// planBuild plans a build run on the repository in dir (changed as u says,
+// when set: see plan.Options), then decides with the workspace's base
+// branch (the revisions compared do not depend on it).
+func planBuild(ctx context.Context, dir string, u *detect.Uncommitted, t trigger.Trigger, components []string) (*plan.Plan, trigger.Decision, error) {
 	d := trigger.Decide(t, "")
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, Base: d.Base, Head: d.Head, Components: components})
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components})
 	if err != nil {
 		return nil, d, err
 	}
@@ -194,24 +200,34 @@ func planBuild(ctx context.Context, dir string, t trigger.Trigger, components []
 // matrix form's plan job emits): empty when the trigger builds nothing (a
 // deletion, a tag).
 func CIPlan(ctx context.Context, source *dagger.Directory, o CIOptions) (*plan.Plan, error) {
-	dir, err := Checkout(ctx, source)
-	if err != nil {
-		return nil, err
+	t, none, err := buildTrigger(o)
+	if err != nil || none != nil {
+		return none, err
 	}
-	defer os.RemoveAll(dir)
-	return CIPlanDir(ctx, dir, o)
+	p, _, err := planBuildSource(ctx, source, t, o.Components)
+	return p, err
+}
+
+// buildTrigger is the trigger of o, with the empty plan when it builds
+// nothing (a deletion, a tag).
+func buildTrigger(o CIOptions) (trigger.Trigger, *plan.Plan, error) {
+	t, err := ParseTrigger(o)
+	if err != nil {
+		return t, nil, err
+	}
+	if d := trigger.Decide(t, ""); d.Action != trigger.ActionBuild {
+		return t, &plan.Plan{Reason: d.Reason, Components: []plan.Component{}}, nil
+	}
+	return t, nil, nil
 }
 
 // CIPlanDir is CIPlan on a repository on local disk.
 func CIPlanDir(ctx context.Context, dir string, o CIOptions) (*plan.Plan, error) {
-	t, err := ParseTrigger(o)
-	if err != nil {
-		return nil, err
+	t, none, err := buildTrigger(o)
+	if err != nil || none != nil {
+		return none, err
 	}
-	if d := trigger.Decide(t, ""); d.Action != trigger.ActionBuild {
-		return &plan.Plan{Reason: d.Reason, Components: []plan.Component{}}, nil
-	}
-	p, _, err := planBuild(ctx, dir, t, o.Components)
+	p, _, err := planBuild(ctx, dir, nil, t, o.Components)
 	return p, err
 }
 

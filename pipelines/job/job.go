@@ -7,39 +7,27 @@ package job
 
 import (
 	"context"
-	"fmt"
-	"os"
 
 	"dagger.io/dagger"
 
 	"github.com/monopipe/monopipe/pipelines/build"
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/report"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
 
-// Checkout exports the repository directory (with its .git) to a local
-// folder, so that go-git can plan on it, and returns the folder.
-func Checkout(ctx context.Context, source *dagger.Directory) (string, error) {
-	dir, err := os.MkdirTemp("", "monopipe-source-")
-	if err != nil {
-		return "", err
-	}
-	if _, err := source.Export(ctx, dir); err != nil {
-		return "", fmt.Errorf("export source: %w", err)
-	}
-	return dir, nil
-}
-
-// Plan plans on the repository in source; opts.Dir is ignored.
+// Plan plans on the repository in source; opts.Dir and opts.Uncommitted
+// are ignored. It copies out of the engine only what planning reads (see
+// planCopy).
 func Plan(ctx context.Context, source *dagger.Directory, opts plan.Options) (*plan.Plan, error) {
-	dir, err := Checkout(ctx, source)
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	opts.Dir = dir
-	return plan.Make(ctx, opts)
+	var p *plan.Plan
+	err := planCopy(ctx, source, opts.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+		opts.Dir, opts.Uncommitted = dir, u
+		p, err = plan.Make(ctx, opts)
+		return err
+	})
+	return p, err
 }
 
 // BuildOptions say what to build.

@@ -20,7 +20,7 @@ import (
 // between base and head, selects the affected components and everything
 // that depends on them, and lists the components head no longer has.
 func Make(ctx context.Context, opts Options) (*Plan, error) {
-	repo, err := detect.Open(opts.Dir)
+	repo, err := openRepo(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -330,6 +330,9 @@ func TestMake(t *testing.T) {
 					t.Errorf("%s: no reason contains %q\nplan: %s", name, want, dump(p))
 				}
 			}
+			if opts.Head == "" {
+				sameAsEngine(t, opts, p)
+			}
 		})
 	}
 }

@@ -38,7 +38,7 @@ type Manifests struct {
 // with no commit yet the working tree is searched as a folder. Base, All
 // and Components are not used. Close the result when done.
 func Open(ctx context.Context, opts Options) (*Manifests, error) {
-	repo, err := detect.Open(opts.Dir)
+	repo, err := openRepo(opts)
 	if err != nil {
 		return nil, err
 	}

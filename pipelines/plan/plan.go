@@ -3,6 +3,7 @@
 package plan
 
 import (
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 )
@@ -77,4 +78,18 @@ type Options struct {
 	Components []string
 	// Digest computes each selected component's input digest.
 	Digest bool
+	// Uncommitted, when set, is the working tree's difference from HEAD,
+	// worked out elsewhere (the Dagger engine): Dir then holds the git
+	// folder and only the added and modified files (see
+	// detect.Uncommitted). Planning fails with detect.ErrNeedsWorktree
+	// where that cannot give git's answer.
+	Uncommitted *detect.Uncommitted
+}
+
+// openRepo opens the repository of opts.
+func openRepo(opts Options) (*detect.Repo, error) {
+	if opts.Uncommitted != nil {
+		return detect.OpenUncommitted(opts.Dir, *opts.Uncommitted)
+	}
+	return detect.Open(opts.Dir)
 }
