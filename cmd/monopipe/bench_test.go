@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/monopipe/monopipe/internal/genrepo"
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/plan"
 )
 
 // The benchmarks run the real binary on a generated monorepo of 2,000
@@ -329,3 +332,71 @@ func BenchmarkPlanAllCommit(b *testing.B) {
 // BenchmarkPlanAllCommitDigest is BenchmarkPlanAllCommit with every
 // component's digest (the commit's tree walked once).
 func BenchmarkPlanAllCommitDigest(b *testing.B) { runPlan(b, "--all", "--head", "HEAD", "--digest") }
+
+// Planning inside a Dagger function (issue 12), in process, on the dirty
+// working tree of BenchmarkPlanDirty, from a fresh copy each time as the
+// engine hands one over (no .git/monopipe caches):
+//
+//	go test ./cmd/monopipe -run '^$' -bench 'PlanIn' -count 6
+//
+// BenchmarkPlanInWholeCopy is what a function did before: plan on an
+// export of the whole repository, whose stat data matches nothing in the
+// index (every tracked file is hashed again). BenchmarkPlanInChangesCopy
+// plans from a copy of .git and the changed files with the engine's list
+// of changes (detect.OpenUncommitted). The copies themselves are not
+// timed: they are the engine's export, measured on a real engine.
+func BenchmarkPlanInWholeCopy(b *testing.B) {
+	repo := makeDirty(b)
+	planInCopies(b, func(dir string) (*plan.Options, error) {
+		err := exec.Command("cp", "-a", repo+"/.", dir).Run()
+		return &plan.Options{Dir: dir, Base: "HEAD~100"}, err
+	})
+}
+
+func BenchmarkPlanInChangesCopy(b *testing.B) {
+	repo := makeDirty(b)
+	u := detect.Uncommitted{
+		Added:    []string{genrepo.Dir(42) + "/new_file.go"},
+		Modified: []string{genrepo.Dir(7) + "/pkg/p1/f01.go", genrepo.Dir(1500) + "/pkg/p2/f02.go"},
+	}
+	planInCopies(b, func(dir string) (*plan.Options, error) {
+		if err := exec.Command("cp", "-a", repo+"/.git", dir+"/.git").Run(); err != nil {
+			return nil, err
+		}
+		for _, p := range append(u.Added, u.Modified...) {
+			if err := os.MkdirAll(filepath.Join(dir, path.Dir(p)), 0o755); err != nil {
+				return nil, err
+			}
+			if err := exec.Command("cp", "-a", filepath.Join(repo, p), filepath.Join(dir, p)).Run(); err != nil {
+				return nil, err
+			}
+		}
+		return &plan.Options{Dir: dir, Base: "HEAD~100", Uncommitted: &u}, nil
+	})
+}
+
+// planInCopies times plan.Make on a fresh copy made by copy (untimed),
+// without the planner's caches, and checks that it selects something.
+func planInCopies(b *testing.B, copy func(dir string) (*plan.Options, error)) {
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		opts, err := copy(dir)
+		if err == nil {
+			err = os.RemoveAll(filepath.Join(dir, ".git", "monopipe"))
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		p, err := plan.Make(context.Background(), *opts)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Components) == 0 {
+			b.Fatal("nothing selected")
+		}
+		os.RemoveAll(dir)
+	}
+}

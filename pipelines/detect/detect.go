@@ -309,8 +309,8 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 	// The working-tree walk reads only the file system: it runs while
 	// the history is read here.
 	var sc *scan
-	if res.Worktree {
-		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules, r.over != nil)
+	if res.Worktree && r.over == nil {
+		sc = startScan(r.gitDir, r.root, rg.IgnoreSubmodules, false)
 		defer sc.wait() // on error returns, let the walk finish first
 	}
 
@@ -334,6 +334,12 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 			res.Reason = fmt.Sprintf("commit %s says %q", id[:12], rg.Marker)
 		}
 	}
+	if r.over != nil && res.Worktree {
+		// The working tree is HEAD's with the given changes (see
+		// OpenUncommitted), and the index was compared then.
+		res.Paths = append(append(res.Paths, r.over.staged...), r.over.paths...)
+		res.Files, res.blob = r.over.files, r.over.blob
+	}
 	if sc != nil {
 		staged, err := sc.staged(r.git, head)
 		if err != nil {
@@ -343,19 +349,11 @@ func (r *Repo) Changes(ctx context.Context, rg Range) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Paths = append(res.Paths, staged...)
-		if r.over != nil {
-			// The index is read for staged changes only; the working
-			// tree is HEAD's with the given changes.
-			res.Paths = append(res.Paths, r.over.paths...)
-			res.Files, res.blob = r.over.files, r.over.blob
-		} else {
-			res.Paths = append(res.Paths, wt.Changed...)
-			if res.Files, err = sc.withSparseFiles(r.git, wt.Present); err != nil {
-				return nil, err
-			}
-			res.blob = sc.blob
+		res.Paths = append(append(res.Paths, staged...), wt.Changed...)
+		if res.Files, err = sc.withSparseFiles(r.git, wt.Present); err != nil {
+			return nil, err
 		}
+		res.blob = sc.blob
 	}
 	res.Paths = sortUnique(res.Paths)
 	return res, nil

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -58,13 +59,16 @@ func OpenUncommitted(dir string, u Uncommitted) (*Repo, error) {
 // overlay is the working tree of an Uncommitted: HEAD's files, less the
 // removed ones, with the added and modified ones on disk.
 type overlay struct {
-	head    fs.FS                    // HEAD's tree
+	head    *treeFS                  // HEAD's tree
+	git     *git.Repository          // read under head.mu
+	sizes   map[string]int64         // unchanged regular files known from the index
 	changed map[string]bool          // added or modified files
 	removed map[string]bool          // HEAD's files the working tree lacks
 	blobs   map[string]plumbing.Hash // HEAD's unchanged files
 	files   []string                 // the working tree's files, sorted
 	dirs    map[string]bool          // folders with a file below them
 	paths   []string                 // changed paths: added, modified, removed
+	staged  []string                 // where the index differs from HEAD
 }
 
 func newOverlay(r *Repo, u Uncommitted) (*overlay, error) {
@@ -77,24 +81,70 @@ func newOverlay(r *Repo, u Uncommitted) (*overlay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("HEAD: %w", err)
 	}
-	o.head = TreeFS(tree)
-	var headFiles []string
-	var links []string
-	entries := map[string]object.TreeEntry{}
-	err = treeFiles(r.git.TreeObject, "", tree, func(p string, e object.TreeEntry) error {
-		switch e.Mode {
-		case filemode.Submodule:
-			return fmt.Errorf("%s is a submodule: %w", p, ErrNeedsWorktree)
-		case filemode.Symlink:
-			links = append(links, p)
-		}
-		headFiles = append(headFiles, p)
-		entries[p] = e
-		return nil
-	})
+	o.head, o.git, o.sizes = TreeFS(tree).(*treeFS), r.git, map[string]int64{}
+	// HEAD's files, from the index where it agrees with HEAD (decoding
+	// every tree of a large repository takes a second; the index is read
+	// in milliseconds), and from HEAD's tree where it does not (staged
+	// changes, conflicts, sparse directories).
+	sc := startScan(r.gitDir, r.root, "", true)
+	o.staged, err = sc.staged(r.git, head)
+	if _, werr := sc.wait(); werr != nil {
+		return nil, werr
+	}
 	if err != nil {
 		return nil, err
 	}
+	staged := map[string]bool{}
+	for _, p := range o.staged {
+		staged[p] = true
+	}
+	entries := map[string]object.TreeEntry{}
+	add := func(p string, e object.TreeEntry) error {
+		if e.Mode == filemode.Submodule {
+			return fmt.Errorf("%s is a submodule: %w", p, ErrNeedsWorktree)
+		}
+		entries[p] = e
+		return nil
+	}
+	for _, e := range sc.entries {
+		switch {
+		case e.stage != 0 || staged[e.name]:
+		case e.isSparseDir():
+			t, err := r.git.TreeObject(e.hash)
+			if err != nil {
+				return nil, fmt.Errorf("read tree of sparse directory %s: %w", e.name, err)
+			}
+			if err := treeFiles(r.git.TreeObject, e.name, t, add); err != nil {
+				return nil, err
+			}
+		default:
+			if err := add(e.name, object.TreeEntry{Mode: e.mode, Hash: e.hash}); err != nil {
+				return nil, err
+			}
+			if e.mode == filemode.Regular || e.mode == filemode.Executable {
+				o.sizes[e.name] = int64(e.size)
+			}
+		}
+	}
+	for _, p := range o.staged {
+		te, err := tree.FindEntry(p)
+		if err == nil && te.Mode != filemode.Dir {
+			if err := add(p, *te); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Folders of HEAD that the index does not list are missed here:
+	// a staged deletion of a whole folder is in o.staged, file by file.
+	headFiles := make([]string, 0, len(entries))
+	var links []string
+	for p, e := range entries {
+		headFiles = append(headFiles, p)
+		if e.Mode == filemode.Symlink {
+			links = append(links, p)
+		}
+	}
+	slices.Sort(headFiles)
 	below := func(dir string) []string { // HEAD's files below dir
 		i, _ := slices.BinarySearch(headFiles, dir+"/")
 		j := i
@@ -193,7 +243,7 @@ func newOverlay(r *Repo, u Uncommitted) (*overlay, error) {
 		if o.removed[l] {
 			continue
 		}
-		target, err := fs.ReadLink(o.head, l)
+		target, err := o.head.ReadLink(l)
 		if err != nil {
 			return nil, fmt.Errorf("read link %s: %w", l, err)
 		}
@@ -233,7 +283,12 @@ func (o *overlay) stat(name string) (fs.FileInfo, error) {
 	if o.removed[name] || o.changed[name] || !o.dirs[name] && !o.has(name) {
 		return nil, fs.ErrNotExist
 	}
-	return fs.Stat(o.head, name)
+	if size, ok := o.sizes[name]; ok {
+		// Unchanged, so as the index says (its size is a hint: ReadFile's
+		// callers check the length read).
+		return sparseInfo{sparseDirEntry{name: path.Base(name)}, size}, nil
+	}
+	return o.head.Stat(name)
 }
 
 // has says whether name is a file of the working tree.
@@ -247,7 +302,16 @@ func (o *overlay) readFile(name string) ([]byte, error) {
 	if o.removed[name] || o.changed[name] || !o.has(name) {
 		return nil, fs.ErrNotExist
 	}
-	return fs.ReadFile(o.head, name)
+	if _, ok := o.sizes[name]; ok {
+		o.head.mu.Lock() // go-git's objects are not safe for concurrent use
+		defer o.head.mu.Unlock()
+		b, err := o.git.BlobObject(o.blobs[name])
+		if err != nil {
+			return nil, fmt.Errorf("blob %s: %w", o.blobs[name], err)
+		}
+		return blobBytes(b)
+	}
+	return o.head.ReadFile(name)
 }
 
 // list is what HEAD's tree has directly in dir that the working tree
@@ -256,7 +320,7 @@ func (o *overlay) list(dir string) ([]sparseDirEntry, error) {
 	if !o.dirs[dir] {
 		return nil, nil
 	}
-	ents, err := fs.ReadDir(o.head, dir)
+	ents, err := o.head.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

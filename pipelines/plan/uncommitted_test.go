@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -109,6 +110,25 @@ func TestUncommittedMatchesWorktree(t *testing.T) {
 		{name: "digests of changed and unchanged components", opts: Options{All: true, Digest: true}, setup: func(t *testing.T, r *gittest.Repo) {
 			r.Write(map[string]string{"tools/cli/main.go": "package main // edited\n", "libs/proto/new.sh": "new\n"})
 			r.Remove("services/api/main.go")
+		}},
+		{name: "a sparse checkout", setup: func(t *testing.T, r *gittest.Repo) {
+			r.Git("sparse-checkout", "set", "--cone", "tools", "libs/greet")
+			r.Write(map[string]string{"tools/cli/main.go": "package main // edited\n"})
+		}},
+		{name: "a sparse index with a staged change outside the cone", setup: func(t *testing.T, r *gittest.Repo) {
+			r.Git("sparse-checkout", "set", "--cone", "--sparse-index", "tools")
+			r.Git("update-index", "--no-skip-worktree", "libs/greet/greet.go")
+			r.Write(map[string]string{"libs/greet/greet.go": "package greet // staged outside\n"})
+			r.Git("add", "--sparse", "libs/greet/greet.go")
+		}},
+		{name: "a merge conflict", setup: func(t *testing.T, r *gittest.Repo) {
+			r.Git("checkout", "-q", "-b", "other", "HEAD~1")
+			r.Commit("other", map[string]string{"tools/cli/main.go": "package main // other\n"})
+			r.Git("checkout", "-q", "main")
+			r.Commit("mine", map[string]string{"tools/cli/main.go": "package main // mine\n"})
+			if out, err := exec.Command("git", "-C", r.Dir, "merge", "-q", "other").CombinedOutput(); err == nil {
+				t.Fatalf("merge did not conflict: %s", out)
+			}
 		}},
 		{name: "a link to an unchanged file", setup: func(t *testing.T, r *gittest.Repo) {
 			r.Write(map[string]string{"tools/cli/main.go": "package main // edited\n"})
