@@ -48,7 +48,7 @@ func (s Secrets) GoString() string { return s.String() }
 func (s Secrets) values() []string {
 	p := s.Publish
 	return []string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
-		p.AWS.SecretAccessKey, p.AWS.SessionToken}
+		p.AWS.SecretAccessKey, p.AWS.SessionToken, p.AWS.WebIdentityToken}
 }
 
 // scrub returns err with every secret value replaced by "***" (nil for nil).

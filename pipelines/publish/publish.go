@@ -46,7 +46,8 @@ type Secrets struct {
 	// HTTPToken (Bearer) or HTTPUsername/HTTPPassword (basic) authenticate
 	// generic uploads.
 	HTTPToken, HTTPUsername, HTTPPassword string
-	// AWS are static AWS credentials; zero means the standard AWS chain.
+	// AWS are the AWS credentials (static keys, a session token, or an OIDC
+	// token for a role); zero means the standard AWS chain.
 	AWS awsconf.Credentials
 }
 
@@ -54,7 +55,7 @@ type Secrets struct {
 func (s Secrets) String() string {
 	var set []string
 	for _, v := range []struct{ name, value string }{{"registry", s.RegistryPassword}, {"npm", s.NPMToken},
-		{"pypi", s.PyPIPassword}, {"http", s.HTTPToken + s.HTTPPassword}, {"aws", s.AWS.SecretAccessKey}} {
+		{"pypi", s.PyPIPassword}, {"http", s.HTTPToken + s.HTTPPassword}, {"aws", s.AWS.SecretAccessKey + s.AWS.WebIdentityToken}} {
 		if v.value != "" {
 			set = append(set, v.name)
 		}
