@@ -279,6 +279,9 @@ func (p *planner) planImage() error {
 		}
 		p.res.Image = res.Ref
 		fmt.Fprintf(log, "image %s (tags %s)\n", res.Ref, strings.Join(res.Tags, ", "))
+		if len(res.Kept) > 0 {
+			fmt.Fprintf(log, "image %s: %s left on a newer release (aliases move only forward)\n", res.Ref, strings.Join(res.Kept, ", "))
+		}
 		return Published{Ref: res.Ref, Changed: len(res.Changed) > 0}, nil
 	})
 	return nil

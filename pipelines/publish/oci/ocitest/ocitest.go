@@ -6,11 +6,13 @@ import (
 	"archive/tar"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -36,6 +38,64 @@ type Registry struct {
 	FailManifestPutsAfter atomic.Int64
 	manifestPuts          atomic.Int64
 	auth                  authn.Authenticator
+	gate                  atomic.Pointer[gate]
+}
+
+// gate holds the manifest writes to one tag until n have arrived, runs
+// them one at a time, and answers none until all n ran: n concurrent
+// writers that all checked the tag before any of them wrote it.
+type gate struct {
+	path      string
+	n         int
+	mu        sync.Mutex
+	arrived   int
+	ran       int
+	allIn     chan struct{}
+	allRan    chan struct{}
+	oneAtTime sync.Mutex
+}
+
+// HoldTagWrites makes the next n manifest writes to repo:tag wait for one
+// another (see gate): the race of concurrent publishers, made certain
+// without timing.
+func (r *Registry) HoldTagWrites(repo, tag string, n int) {
+	r.gate.Store(&gate{path: "/v2/" + repo + "/manifests/" + tag, n: n, allIn: make(chan struct{}), allRan: make(chan struct{})})
+}
+
+// pass runs one held write through h.
+func (g *gate) pass(w http.ResponseWriter, req *http.Request, h http.Handler) {
+	wait := func(ch chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		case <-req.Context().Done():
+			http.Error(w, "client gone", http.StatusServiceUnavailable)
+			return false
+		}
+	}
+	g.mu.Lock()
+	if g.arrived++; g.arrived == g.n {
+		close(g.allIn)
+	}
+	g.mu.Unlock()
+	if !wait(g.allIn) {
+		return
+	}
+	rec := httptest.NewRecorder()
+	g.oneAtTime.Lock()
+	h.ServeHTTP(rec, req)
+	g.oneAtTime.Unlock()
+	g.mu.Lock()
+	if g.ran++; g.ran == g.n {
+		close(g.allRan)
+	}
+	g.mu.Unlock()
+	if !wait(g.allRan) {
+		return
+	}
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // NewRegistry starts a Registry, stopped at cleanup.
@@ -66,6 +126,10 @@ func NewRegistry(tb testing.TB, user, password string) *Registry {
 				http.Error(w, "registry down", http.StatusServiceUnavailable)
 				return
 			}
+		}
+		if g := r.gate.Load(); g != nil && req.Method == http.MethodPut && req.URL.Path == g.path {
+			g.pass(w, req, inner)
+			return
 		}
 		inner.ServeHTTP(w, req)
 	}))
