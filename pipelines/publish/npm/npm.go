@@ -23,6 +23,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
 )
 
@@ -92,9 +94,14 @@ type Result struct {
 	// Changed is false when the version was already published with this
 	// tarball.
 	Changed bool
+	// Tag is the dist-tag set ("" when nothing was published).
+	Tag string
 }
 
-// Publish publishes pkg under the dist-tag tag (default "latest").
+// Publish publishes pkg under the dist-tag tag (default "latest"). A
+// dist-tag moves only forward: when it points at a newer version than
+// pkg's (a backport 1.1.5 after 1.2.0), it stays, and pkg gets the
+// dist-tag <tag>-<major>.<minor> (latest-1.1) instead.
 func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io.Writer) (*Result, error) {
 	if tag == "" {
 		tag = "latest"
@@ -102,16 +109,21 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	id := pkg.Name + "@" + pkg.Version
 	res := &Result{ID: id}
 	docURL := strings.TrimSuffix(reg.URL, "/") + "/" + escapeName(pkg.Name)
-	dist, err := reg.publishedDist(ctx, docURL, pkg.Version)
+	doc, err := reg.published(ctx, docURL)
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
 	}
-	if dist != nil {
+	if v, ok := doc.Versions[pkg.Version]; ok {
+		dist := v.Dist
 		if dist.Integrity == pkg.Integrity || (dist.Integrity == "" && dist.Shasum == pkg.Shasum) {
 			fmt.Fprintf(log, "npm: %s is already published with this tarball\n", id)
 			return res, nil
 		}
 		return nil, fmt.Errorf("npm publish %s to %s: this version is already published with another tarball (integrity %s, not %s); npm versions are immutable: bump the version", id, reg.URL, dist.Integrity, pkg.Integrity)
+	}
+	if line, newer := forwardTag(tag, pkg.Version, doc.DistTags); line != tag {
+		fmt.Fprintf(log, "npm: dist-tag %s stays on %s (newer than %s); %s gets dist-tag %s\n", tag, newer, pkg.Version, id, line)
+		tag = line
 	}
 	body, err := json.Marshal(pkg.document(reg.URL, tag))
 	if err != nil {
@@ -121,6 +133,9 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s: %w", id, err)
 	}
+	// Not retried: a publish that reached the registry before the
+	// connection broke answers 403/409 the second time; the next run sees
+	// the version published and finishes.
 	resp, err := httpdo.Do(reg.Client, req)
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
@@ -129,9 +144,24 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("npm publish %s to %s: %s", id, reg.URL, httpdo.Describe(resp))
 	}
-	res.Changed = true
+	res.Changed, res.Tag = true, tag
 	fmt.Fprintf(log, "npm: published %s to %s (dist-tag %s)\n", id, reg.URL, tag)
 	return res, nil
+}
+
+// forwardTag is the dist-tag to publish version under: tag, unless tag
+// points at a newer version now; then <tag>-<major>.<minor>, and the newer
+// version. Versions that are not semver leave tag alone.
+func forwardTag(tag, version string, current map[string]string) (string, string) {
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return tag, ""
+	}
+	cur, err := semver.NewVersion(current[tag])
+	if err != nil || !cur.GreaterThan(v) {
+		return tag, ""
+	}
+	return fmt.Sprintf("%s-%d.%d", tag, v.Major(), v.Minor()), current[tag]
 }
 
 // Dist is the part of a published version that identifies its tarball.
@@ -141,9 +171,18 @@ type Dist struct {
 	Tarball   string `json:"tarball"`
 }
 
-// publishedDist returns the dist of an already published version, nil
-// when the package or version does not exist.
-func (reg Registry) publishedDist(ctx context.Context, docURL, version string) (*Dist, error) {
+// packageDoc is the part of the registry's package document publish reads.
+type packageDoc struct {
+	DistTags map[string]string `json:"dist-tags"`
+	Versions map[string]struct {
+		Dist Dist `json:"dist"`
+	} `json:"versions"`
+}
+
+// published reads the package document; empty when the package does not
+// exist yet.
+func (reg Registry) published(ctx context.Context, docURL string) (*packageDoc, error) {
+	doc := &packageDoc{}
 	req, err := reg.request(ctx, http.MethodGet, docURL, nil)
 	if err != nil {
 		return nil, err
@@ -153,15 +192,20 @@ func (reg Registry) publishedDist(ctx context.Context, docURL, version string) (
 		return nil, fmt.Errorf("read the published versions: %w", err)
 	}
 	if !found {
-		return nil, nil
+		return doc, nil
 	}
-	var doc struct {
-		Versions map[string]struct {
-			Dist Dist `json:"dist"`
-		} `json:"versions"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := json.Unmarshal(body, doc); err != nil {
 		return nil, fmt.Errorf("read the published versions: %w", err)
+	}
+	return doc, nil
+}
+
+// publishedDist returns the dist of an already published version, nil
+// when the package or version does not exist.
+func (reg Registry) publishedDist(ctx context.Context, docURL, version string) (*Dist, error) {
+	doc, err := reg.published(ctx, docURL)
+	if err != nil {
+		return nil, err
 	}
 	v, ok := doc.Versions[version]
 	if !ok {

@@ -175,3 +175,48 @@ func TestReadPackageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDistTagMovesForward publishes 1.1.4, 1.2.0, then the backport 1.1.5
+// to Verdaccio under the dist-tag latest: latest stays on 1.2.0, the
+// backport gets latest-1.1; 1.2.1 moves latest again.
+func TestDistTagMovesForward(t *testing.T) {
+	url, token := startVerdaccio(t)
+	ctx := context.Background()
+	reg := Registry{URL: url, Token: token}
+	var log bytes.Buffer
+	tags := func() map[string]string {
+		t.Helper()
+		doc, err := reg.published(ctx, url+"/"+escapeName("@team/web"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.DistTags
+	}
+	for _, tc := range []struct {
+		version, wantTag string
+		want             map[string]string
+	}{
+		{"1.1.4", "latest", map[string]string{"latest": "1.1.4"}},
+		{"1.2.0", "latest", map[string]string{"latest": "1.2.0"}},
+		{"1.1.5", "latest-1.1", map[string]string{"latest": "1.2.0", "latest-1.1": "1.1.5"}},
+		{"1.2.1", "latest", map[string]string{"latest": "1.2.1", "latest-1.1": "1.1.5"}},
+	} {
+		pkg, err := ReadPackage(writeTarball(t, "@team/web", tc.version, "v"+tc.version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Publish(ctx, reg, pkg, "", &log)
+		if err != nil {
+			t.Fatalf("publish %s: %v", tc.version, err)
+		}
+		if res.Tag != tc.wantTag {
+			t.Errorf("publish %s: dist-tag %q, want %q", tc.version, res.Tag, tc.wantTag)
+		}
+		if got := tags(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("after %s: dist-tags %v, want %v", tc.version, got, tc.want)
+		}
+	}
+	if !strings.Contains(log.String(), "npm: dist-tag latest stays on 1.2.0 (newer than 1.1.5); @team/web@1.1.5 gets dist-tag latest-1.1") {
+		t.Errorf("log does not say why latest stayed:\n%s", log.String())
+	}
+}
