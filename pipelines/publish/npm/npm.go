@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,8 +84,10 @@ type Registry struct {
 	URL string
 	// Token is the auth token sent as a Bearer token.
 	Token string
-	// Client is the HTTP client (nil: http.DefaultClient).
+	// Client is the HTTP client (nil: httpdo.Client, with timeouts).
 	Client *http.Client
+	// Retry bounds the retries (zero: httpdo's defaults).
+	Retry httpdo.Retry
 }
 
 // Result is what a publish did.
@@ -133,10 +136,28 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s: %w", id, err)
 	}
-	// Not retried: a publish that reached the registry before the
-	// connection broke answers 403/409 the second time; the next run sees
-	// the version published and finishes.
-	resp, err := httpdo.Do(reg.Client, req)
+	// npm's publish is not idempotent (a second one is refused), so it is
+	// sent again only when the package document shows that the failed
+	// attempt did not publish the version.
+	resp, err := reg.Retry.Do(reg.Client, req, func(ctx context.Context) (bool, error) {
+		doc, err := reg.published(ctx, docURL)
+		if err != nil {
+			return false, err
+		}
+		v, ok := doc.Versions[pkg.Version]
+		switch {
+		case !ok:
+			return true, nil
+		case v.Dist.Integrity == pkg.Integrity:
+			return false, httpdo.ErrTookEffect
+		}
+		return false, fmt.Errorf("another tarball was published as this version meanwhile (integrity %s)", v.Dist.Integrity)
+	})
+	if errors.Is(err, httpdo.ErrTookEffect) {
+		res.Changed, res.Tag = true, tag
+		fmt.Fprintf(log, "npm: published %s to %s (dist-tag %s; the answer was lost, the registry shows it)\n", id, reg.URL, tag)
+		return res, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
 	}
@@ -187,7 +208,7 @@ func (reg Registry) published(ctx context.Context, docURL string) (*packageDoc, 
 	if err != nil {
 		return nil, err
 	}
-	body, found, err := httpdo.Fetch(reg.Client, req)
+	body, found, err := reg.Retry.Fetch(reg.Client, req)
 	if err != nil {
 		return nil, fmt.Errorf("read the published versions: %w", err)
 	}

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +19,8 @@ import (
 	"time"
 
 	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
+	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
 
 // startVerdaccio runs a real Verdaccio with an htpasswd auth and no
@@ -218,5 +223,55 @@ func TestDistTagMovesForward(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "npm: dist-tag latest stays on 1.2.0 (newer than 1.1.5); @team/web@1.1.5 gets dist-tag latest-1.1") {
 		t.Errorf("log does not say why latest stayed:\n%s", log.String())
+	}
+}
+
+// TestPublishRetries puts a flaky proxy in front of Verdaccio: a publish
+// whose answer is lost is found in the package document and not sent
+// again (Verdaccio would refuse it); a publish dropped before it arrived
+// is sent again; document reads are retried.
+func TestPublishRetries(t *testing.T) {
+	url, token := startVerdaccio(t)
+	target, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSleep := func(context.Context, time.Duration) error { return nil }
+	for i, tc := range []struct {
+		name     string
+		flaky    *httpdotest.Flaky
+		wantSeen int
+	}{
+		{name: "answer lost", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Lost}, wantSeen: 1},
+		{name: "dropped", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Drop}, wantSeen: 2},
+		{name: "503", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, Status: 503}, wantSeen: 2},
+		{name: "reads fail", flaky: &httpdotest.Flaky{Match: httpdotest.Method("GET"), Fail: 2, Status: 502}, wantSeen: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.flaky.Next = httputil.NewSingleHostReverseProxy(target)
+			srv := httptest.NewServer(tc.flaky)
+			defer srv.Close()
+			reg := Registry{URL: srv.URL, Token: token, Retry: httpdo.Retry{Sleep: noSleep}}
+			pkg, err := ReadPackage(writeTarball(t, "@team/retry", fmt.Sprintf("1.0.%d", i), "x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var log bytes.Buffer
+			res, err := Publish(context.Background(), reg, pkg, "", &log)
+			if err != nil || !res.Changed {
+				t.Fatalf("got %+v, %v\n%s", res, err, log.String())
+			}
+			if tc.flaky.Seen() != tc.wantSeen {
+				t.Errorf("%d requests, want %d", tc.flaky.Seen(), tc.wantSeen)
+			}
+			direct := Registry{URL: url, Token: token}
+			dist, err := direct.publishedDist(context.Background(), url+"/"+escapeName(pkg.Name), pkg.Version)
+			if err != nil || dist == nil || dist.Integrity != pkg.Integrity {
+				t.Fatalf("published dist %+v, %v", dist, err)
+			}
+			if strings.Contains(log.String(), token) {
+				t.Error("the log shows the token")
+			}
+		})
 	}
 }
