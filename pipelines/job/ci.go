@@ -168,6 +168,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		}
 		defer sh.close()
 		sh.ship, sh.commit, sh.branch, sh.when = ship, p.HeadCommit, t.Branch, when
+		sh.provenance = provenanceOf(dir, p.HeadCommit, t.Repo.String(), o.log())
 		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 		opts.Steps = sh.steps()
 	}

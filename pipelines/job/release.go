@@ -76,6 +76,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	defer sh.close()
 	sh.ship = func(plan.Component) (bool, string) { return true, "" }
 	sh.commit, sh.version, sh.when = rel.Commit, rel.Version.String(), deploy.When{Release: true}
+	sh.provenance = provenanceOf(dir, rel.Commit, o.Repo, log)
 	sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 	if !rel.Deploy() {
 		sh.noDeploy = "release.deploy is not set for " + name

@@ -77,8 +77,11 @@ type Input struct {
 	Commit, Branch, BaseBranch string
 	// Version is the release version; "" when this is not a release.
 	Version string
-	Outputs Outputs
-	Secrets Secrets
+	// Provenance is recorded on the image (OCI annotations and labels:
+	// source, revision, created); zero records nothing.
+	Provenance oci.Provenance
+	Outputs    Outputs
+	Secrets    Secrets
 	// HTTPClient is used for package and file uploads (nil: default).
 	HTTPClient *http.Client
 }
@@ -251,6 +254,9 @@ func (p *planner) planImage() error {
 		return err
 	}
 	p.closers = append(p.closers, img.Close)
+	if err := img.Annotate(p.in.Provenance); err != nil {
+		return err
+	}
 	tags, err := oci.Tags(oci.TagInput{Commit: p.in.Commit, Branch: p.in.Branch, BaseBranch: p.in.BaseBranch,
 		Version: p.in.Version, SemverAliases: c.SemverAliases, Latest: c.Latest})
 	if err != nil {

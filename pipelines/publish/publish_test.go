@@ -3,14 +3,19 @@ package publish
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
@@ -140,5 +145,42 @@ func TestSecretsString(t *testing.T) {
 		if strings.Contains(out, "SECRET") || strings.Contains(out, mototest.Credentials.SecretAccessKey) {
 			t.Errorf("%s shows a secret: %s", format, out)
 		}
+	}
+}
+
+// TestRunProvenance: the image a publish pushes carries the provenance it
+// is given, and the dry run names the digest that the push then writes.
+func TestRunProvenance(t *testing.T) {
+	reg := ocitest.NewRegistry(t, "", "")
+	prov := oci.Provenance{Source: "https://github.com/org/repo", Revision: commit, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	in := Input{Component: "api", Config: manifest.Publish{Image: manifest.ImagePublish{Registry: reg.Host}},
+		Commit: commit, Branch: "main", BaseBranch: "main", Provenance: prov, Outputs: Outputs{Image: ocitest.RandomImage(t)}}
+	ctx := context.Background()
+	dry, err := Run(ctx, in, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, in, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Image != dry.Image {
+		t.Fatalf("pushed %s, the dry run said %s", res.Image, dry.Image)
+	}
+	ref, err := name.ParseReference(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Get(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Annotations map[string]string }
+	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{oci.AnnotationSource: prov.Source, oci.AnnotationRevision: commit, oci.AnnotationCreated: "2026-01-02T03:04:05Z"}
+	if fmt.Sprint(m.Annotations) != fmt.Sprint(want) {
+		t.Errorf("manifest annotations %v, want %v", m.Annotations, want)
 	}
 }
