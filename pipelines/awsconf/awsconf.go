@@ -199,3 +199,29 @@ func cachedRole(cfg aws.Config, endpoint string, c Credentials) *aws.Credentials
 type webToken string
 
 func (t webToken) GetIdentityToken() ([]byte, error) { return []byte(t), nil }
+
+// Exchange trades c's web identity token for its role's session
+// credentials now (STS AssumeRoleWithWebIdentity) and returns them as
+// static keys with their session token: GitHub's OIDC tokens expire
+// within minutes, long before a build ends and publishing starts. endpoint
+// "" is STS's own (or AWS_ENDPOINT_URL_STS); the region is the
+// environment's, else us-east-1 (STS answers in every region). c without a
+// token is returned as it is.
+func Exchange(ctx context.Context, c Credentials, endpoint string) (Credentials, error) {
+	if c.WebIdentityToken == "" {
+		return c, nil
+	}
+	o := Options{Endpoint: endpoint, Credentials: c}
+	if env, err := config.LoadDefaultConfig(ctx); err != nil || env.Region == "" {
+		o.Region = "us-east-1"
+	}
+	cfg, err := Load(ctx, o)
+	if err != nil {
+		return c, err
+	}
+	got, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return c, fmt.Errorf("exchange the web identity token for role %s: %w", c.RoleARN, err)
+	}
+	return Credentials{AccessKeyID: got.AccessKeyID, SecretAccessKey: got.SecretAccessKey, SessionToken: got.SessionToken}, nil
+}

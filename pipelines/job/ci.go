@@ -112,6 +112,7 @@ func shipping(t trigger.Trigger, d trigger.Decision, w deploy.When, on []string)
 // are in the report (results.json, the "status" output); an error is bad
 // input or a failure to talk to the engine.
 func CI(ctx context.Context, client *dagger.Client, source *dagger.Directory, o CIOptions) (*Report, error) {
+	o.Secrets.exchangeAWS(ctx, o.log())
 	rep, err := ci(ctx, client, source, o)
 	return rep, o.Secrets.scrub(err)
 }

@@ -43,6 +43,7 @@ type ReleaseOptions struct {
 // deploys it when release.deploy says so, and creates or updates the GitHub
 // release with notes. Unlike CI, a failed build fails the release.
 func Release(ctx context.Context, client *dagger.Client, source *dagger.Directory, o ReleaseOptions) (*Report, error) {
+	o.Secrets.exchangeAWS(ctx, logTo(o.Log))
 	rep, err := runRelease(ctx, client, source, o)
 	return rep, o.Secrets.scrub(err)
 }
