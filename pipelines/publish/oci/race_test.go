@@ -22,8 +22,18 @@ import (
 // timing): exactly one succeeds, the seven others fail saying which digest
 // won, and none of the losers' other tags is set.
 func TestPushConcurrentSameVersion(t *testing.T) {
+	for _, immutable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("immutable tags %t", immutable), func(t *testing.T) { concurrentSameVersion(t, immutable) })
+	}
+}
+
+// concurrentSameVersion is TestPushConcurrentSameVersion on a registry
+// that lets tags move (the last writer holds the tag) or not (the first
+// does, the others' writes are refused).
+func concurrentSameVersion(t *testing.T, immutable bool) {
 	const writers = 8
 	reg := ocitest.NewRegistry(t, "", "")
+	reg.ImmutableTags.Store(immutable)
 	reg.HoldTagWrites("api", "1.0.0", writers)
 	tgt := Target{Repository: reg.Host + "/api"}
 	imgs := make([]*Image, writers)
@@ -77,6 +87,12 @@ func TestPushConcurrentSameVersion(t *testing.T) {
 	}
 	if want := []string{fmt.Sprintf("%07d", winner), "1.0.0"}; !reflect.DeepEqual(tags, want) {
 		t.Errorf("tags %v, want only the version and the winner's commit %v", tags, want)
+	}
+	if immutable { // the registry itself refuses to move the tag
+		_, err := Push(context.Background(), loadRandom(t), tgt, []Tag{{Name: "1.0.0"}}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "TAG_INVALID") {
+			t.Errorf("moving an immutable registry's tag: %v", err)
+		}
 	}
 }
 

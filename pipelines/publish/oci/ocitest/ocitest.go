@@ -4,6 +4,9 @@ package ocitest
 
 import (
 	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log"
 	"maps"
@@ -39,6 +42,9 @@ type Registry struct {
 	manifestPuts          atomic.Int64
 	auth                  authn.Authenticator
 	gate                  atomic.Pointer[gate]
+	// ImmutableTags makes the registry refuse to move a tag to another
+	// digest (400 TAG_INVALID), as ECR's IMMUTABLE repositories do.
+	ImmutableTags atomic.Bool
 }
 
 // gate holds the manifest writes to one tag until n have arrived, runs
@@ -107,7 +113,7 @@ func NewRegistry(tb testing.TB, user, password string) *Registry {
 	if user == "" {
 		r.auth = authn.Anonymous
 	}
-	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	inner := r.immutable(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if user != "" {
 			u, p, ok := req.BasicAuth()
@@ -136,6 +142,34 @@ func NewRegistry(tb testing.TB, user, password string) *Registry {
 	tb.Cleanup(srv.Close)
 	r.Host = strings.TrimPrefix(srv.URL, "http://")
 	return r
+}
+
+// immutable wraps the registry: with ImmutableTags, a manifest PUT to a
+// tag that holds another digest is refused.
+func (r *Registry) immutable(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, ref, isManifest := strings.Cut(req.URL.Path, "/manifests/")
+		if !r.ImmutableTags.Load() || req.Method != http.MethodPut || !isManifest || strings.HasPrefix(ref, "sha256:") {
+			inner.ServeHTTP(w, req)
+			return
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		head := httptest.NewRecorder()
+		inner.ServeHTTP(head, httptest.NewRequest(http.MethodHead, req.URL.Path, nil))
+		sum := sha256.Sum256(body)
+		if current := head.Header().Get("Docker-Content-Digest"); head.Code == http.StatusOK && current != "sha256:"+hex.EncodeToString(sum[:]) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"errors":[{"code":"TAG_INVALID","message":"The image tag '`+ref+`' already exists and cannot be overwritten because the repository is immutable."}]}`)
+			return
+		}
+		inner.ServeHTTP(w, req)
+	})
 }
 
 // AssertTags checks that each tag of repo points at want.
