@@ -54,8 +54,10 @@ type Result struct {
 // the end: when a concurrent writer of the same version won, Push fails
 // saying so (on a registry without immutable tags, a writer can still
 // overwrite after the last read; ECR's IMMUTABLE setting closes that).
-// Tags already on the digest are left alone; re-running after a failure
-// finishes the job. Progress lines go to log.
+// An alias this push moved goes back to a newer release that appeared
+// meanwhile (see yieldAliases). Tags already on the digest are left
+// alone; re-running after a failure finishes the job. Progress lines go
+// to log.
 func Push(ctx context.Context, img *Image, tgt Target, tags []Tag, log io.Writer) (*Result, error) {
 	repo, opts, err := tgt.remote(ctx)
 	if err != nil {
@@ -141,7 +143,47 @@ func Push(ctx context.Context, img *Image, tgt Target, tags []Tag, log io.Writer
 			return res, err
 		}
 	}
+	if err := yieldAliases(repo, img, pending, res, opts, log); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// yieldAliases gives back the aliases this push moved when a newer release
+// they cover appeared meanwhile: a concurrent release of 1.2.0 checked
+// "1" before this 1.1.5 wrote it, so "1" goes to 1.2.0 again. Each release
+// writes its version tag before its aliases, so the last writer of an
+// alias always sees the newer version here.
+func yieldAliases(repo name.Repository, img *Image, moved []Tag, res *Result, opts []remote.Option, log io.Writer) error {
+	if !slices.ContainsFunc(moved, func(t Tag) bool { return t.Alias != nil }) {
+		return nil
+	}
+	releases, err := releasedVersions(repo, moved, opts)
+	if err != nil {
+		return fmt.Errorf("push image: list the tags of %s again: %w", repo, err)
+	}
+	for _, t := range moved {
+		newer := newestCovered(releases, t.Name)
+		if t.Alias == nil || newer == nil || !newer.GreaterThan(t.Alias) {
+			continue
+		}
+		tag := repo.Tag(t.Name)
+		if current, err := headDigest(tag, opts); err != nil || current != img.Digest.String() {
+			continue // the newer release's own push moved it already
+		}
+		desc, err := remote.Get(repo.Tag(newer.String()), opts...)
+		if err != nil {
+			return fmt.Errorf("push image: read %s:%s: %w", repo, newer, err)
+		}
+		if err := remote.Tag(tag, desc, opts...); err != nil {
+			return fmt.Errorf("push image: give tag %s back to %s: %w", tag, newer, err)
+		}
+		fmt.Fprintf(log, "image %s: tag %s back on %s: release %s came out meanwhile, newer than %s\n", repo, t.Name, desc.Digest, newer, t.Alias)
+		res.Changed = slices.DeleteFunc(res.Changed, func(n string) bool { return n == t.Name })
+		res.Tags = slices.DeleteFunc(res.Tags, func(n string) bool { return n == t.Name })
+		res.Kept = append(res.Kept, t.Name)
+	}
+	return nil
 }
 
 // verifyTag reads an immutable tag back after writing it: another writer

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,5 +169,50 @@ func TestCovers(t *testing.T) {
 		if got := Covers(tc.alias, v); got != tc.want {
 			t.Errorf("Covers(%s, %s) = %t", tc.alias, tc.v, got)
 		}
+	}
+}
+
+// roundTripper is a function as an http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPushAliasesConcurrentReleases: a backport 1.1.5 checks alias "1"
+// (newest 1.1.4: it may move), then, just before it writes "1", the whole
+// release of 1.2.0 runs and moves "1" to 1.2.0; the backport's write then
+// takes "1" back to 1.1.5, and it gives it back to 1.2.0 when it sees the
+// newer release.
+func TestPushAliasesConcurrentReleases(t *testing.T) {
+	reg := ocitest.NewRegistry(t, "", "")
+	tgt := Target{Repository: reg.Host + "/api"}
+	ctx := context.Background()
+	release := func(tgt Target, img *Image, version string) *Result {
+		t.Helper()
+		tags, err := Tags(TagInput{Commit: "c" + strings.Repeat(strings.ReplaceAll(version, ".", ""), 3), Version: version, SemverAliases: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Push(ctx, img, tgt, tags, io.Discard)
+		if err != nil {
+			t.Fatalf("release %s: %v", version, err)
+		}
+		return res
+	}
+	v114, v115, v120 := loadRandom(t), loadRandom(t), loadRandom(t)
+	release(tgt, v114, "1.1.4")
+
+	var once sync.Once
+	backport := tgt
+	backport.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/1") {
+			once.Do(func() { release(tgt, v120, "1.2.0") })
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	res := release(backport, v115, "1.1.5")
+	reg.AssertTags(t, "api", v120.Digest, "1.2.0", "1.2", "1")
+	reg.AssertTags(t, "api", v115.Digest, "1.1.5", "1.1")
+	if !reflect.DeepEqual(res.Kept, []string{"1"}) || slices.Contains(res.Tags, "1") {
+		t.Errorf("backport result: tags %v, kept %v", res.Tags, res.Kept)
 	}
 }
