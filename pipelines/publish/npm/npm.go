@@ -148,7 +148,7 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 		switch {
 		case !ok:
 			return true, nil
-		case v.Dist.Integrity == pkg.Integrity:
+		case v.Dist.Integrity == pkg.Integrity || (v.Dist.Integrity == "" && v.Dist.Shasum == pkg.Shasum):
 			return false, httpdo.ErrTookEffect
 		}
 		return false, fmt.Errorf("another tarball was published as this version meanwhile (integrity %s)", v.Dist.Integrity)

@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/Masterminds/semver/v3"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
