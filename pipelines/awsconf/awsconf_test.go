@@ -21,6 +21,8 @@ func TestLoad(t *testing.T) {
 		{name: "static", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: mototest.Credentials}, wantKeyPfx: mototest.Credentials.AccessKeyID},
 		{name: "session token", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: awsconf.Credentials{
 			AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: mototest.Credentials.SecretAccessKey, SessionToken: "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"}}, wantKeyPfx: "ASIA"},
+		{name: "role with static keys (--aws-role-arn and keys)", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: awsconf.Credentials{
+			AccessKeyID: mototest.Credentials.AccessKeyID, SecretAccessKey: mototest.Credentials.SecretAccessKey, RoleARN: "arn:aws:iam::123456789012:role/ci"}}, wantKeyPfx: "ASIA"},
 		{name: "assume role", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: mototest.Credentials,
 			RoleARN: "arn:aws:iam::123456789012:role/deployer"}, wantKeyPfx: "ASIA"},
 	} {
