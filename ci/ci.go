@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"dagger/monopipe/internal/dagger"
 
@@ -62,6 +63,18 @@ func (m *Monopipe) Ci(
 	awsAccessKeyId *dagger.Secret,
 	// +optional
 	awsSecretAccessKey *dagger.Secret,
+	// A session token that goes with short-lived access keys.
+	// +optional
+	awsSessionToken *dagger.Secret,
+	// The IAM role to take: with --aws-web-identity-token, through
+	// AssumeRoleWithWebIdentity; otherwise assumed with the keys or the
+	// standard AWS chain.
+	// +optional
+	awsRoleArn string,
+	// An OIDC token (GitHub Actions, CircleCI's $CIRCLE_OIDC_TOKEN_V2)
+	// exchanged for --aws-role-arn's short-lived credentials.
+	// +optional
+	awsWebIdentityToken *dagger.Secret,
 	// +optional
 	registryUsername string,
 	// +optional
@@ -75,6 +88,9 @@ func (m *Monopipe) Ci(
 	dryRun bool,
 ) (*dagger.Directory, error) {
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
+	if err == nil {
+		err = readAWS(ctx, &s, awsSessionToken, awsRoleArn, awsWebIdentityToken)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +144,18 @@ func (m *Monopipe) Release(
 	awsAccessKeyId *dagger.Secret,
 	// +optional
 	awsSecretAccessKey *dagger.Secret,
+	// A session token that goes with short-lived access keys.
+	// +optional
+	awsSessionToken *dagger.Secret,
+	// The IAM role to take: with --aws-web-identity-token, through
+	// AssumeRoleWithWebIdentity; otherwise assumed with the keys or the
+	// standard AWS chain.
+	// +optional
+	awsRoleArn string,
+	// An OIDC token (GitHub Actions, CircleCI's $CIRCLE_OIDC_TOKEN_V2)
+	// exchanged for --aws-role-arn's short-lived credentials.
+	// +optional
+	awsWebIdentityToken *dagger.Secret,
 	// +optional
 	registryUsername string,
 	// +optional
@@ -141,6 +169,9 @@ func (m *Monopipe) Release(
 	dryRun bool,
 ) (*dagger.Directory, error) {
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
+	if err == nil {
+		err = readAWS(ctx, &s, awsSessionToken, awsRoleArn, awsWebIdentityToken)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,12 +204,27 @@ func (m *Monopipe) Promote(
 	awsAccessKeyId *dagger.Secret,
 	// +optional
 	awsSecretAccessKey *dagger.Secret,
+	// A session token that goes with short-lived access keys.
+	// +optional
+	awsSessionToken *dagger.Secret,
+	// The IAM role to take: with --aws-web-identity-token, through
+	// AssumeRoleWithWebIdentity; otherwise assumed with the keys or the
+	// standard AWS chain.
+	// +optional
+	awsRoleArn string,
+	// An OIDC token (GitHub Actions, CircleCI's $CIRCLE_OIDC_TOKEN_V2)
+	// exchanged for --aws-role-arn's short-lived credentials.
+	// +optional
+	awsWebIdentityToken *dagger.Secret,
 	// +optional
 	registryUsername string,
 	// +optional
 	registryPassword *dagger.Secret,
 ) (string, error) {
 	s, err := readSecrets(ctx, nil, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, nil, nil)
+	if err == nil {
+		err = readAWS(ctx, &s, awsSessionToken, awsRoleArn, awsWebIdentityToken)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -221,4 +267,29 @@ func readSecrets(ctx context.Context, githubToken, awsKeyID, awsSecretKey *dagge
 	}
 	s.Publish.RegistryUsername = registryUser
 	return s, nil
+}
+
+// readAWS reads the short-lived AWS credentials that were given (a session
+// token, or a role and the OIDC token to exchange for it) and checks the
+// combination.
+func readAWS(ctx context.Context, s *job.Secrets, sessionToken *dagger.Secret, roleARN string, webIdentityToken *dagger.Secret) error {
+	for _, r := range []struct {
+		flag   string
+		secret *dagger.Secret
+		dst    *string
+	}{
+		{"aws-session-token", sessionToken, &s.Publish.AWS.SessionToken},
+		{"aws-web-identity-token", webIdentityToken, &s.Publish.AWS.WebIdentityToken},
+	} {
+		if r.secret == nil {
+			continue
+		}
+		v, err := r.secret.Plaintext(ctx)
+		if err != nil {
+			return fmt.Errorf("read secret --%s: %w", r.flag, err)
+		}
+		*r.dst = strings.TrimSpace(v)
+	}
+	s.Publish.AWS.RoleARN = roleARN
+	return s.Publish.AWS.Validate()
 }

@@ -352,6 +352,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSecretAccessKey", err))
 				}
 			}
+			var awsSessionToken *dagger.Secret
+			if inputArgs["awsSessionToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSessionToken"]), &awsSessionToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
+				}
+			}
+			var awsRoleArn string
+			if inputArgs["awsRoleArn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsRoleArn"]), &awsRoleArn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsRoleArn", err))
+				}
+			}
+			var awsWebIdentityToken *dagger.Secret
+			if inputArgs["awsWebIdentityToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsWebIdentityToken"]), &awsWebIdentityToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsWebIdentityToken", err))
+				}
+			}
 			var registryUsername string
 			if inputArgs["registryUsername"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["registryUsername"]), &registryUsername)
@@ -387,7 +408,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
+			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
 		case "Plan":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -499,6 +520,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSecretAccessKey", err))
 				}
 			}
+			var awsSessionToken *dagger.Secret
+			if inputArgs["awsSessionToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSessionToken"]), &awsSessionToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
+				}
+			}
+			var awsRoleArn string
+			if inputArgs["awsRoleArn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsRoleArn"]), &awsRoleArn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsRoleArn", err))
+				}
+			}
+			var awsWebIdentityToken *dagger.Secret
+			if inputArgs["awsWebIdentityToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsWebIdentityToken"]), &awsWebIdentityToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsWebIdentityToken", err))
+				}
+			}
 			var registryUsername string
 			if inputArgs["registryUsername"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["registryUsername"]), &registryUsername)
@@ -513,7 +555,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryPassword", err))
 				}
 			}
-			return (*Monopipe).Promote(&parent, ctx, source, component, version, to, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword)
+			return (*Monopipe).Promote(&parent, ctx, source, component, version, to, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword)
 		case "Release":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -569,6 +611,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSecretAccessKey", err))
 				}
 			}
+			var awsSessionToken *dagger.Secret
+			if inputArgs["awsSessionToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSessionToken"]), &awsSessionToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
+				}
+			}
+			var awsRoleArn string
+			if inputArgs["awsRoleArn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsRoleArn"]), &awsRoleArn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsRoleArn", err))
+				}
+			}
+			var awsWebIdentityToken *dagger.Secret
+			if inputArgs["awsWebIdentityToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsWebIdentityToken"]), &awsWebIdentityToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsWebIdentityToken", err))
+				}
+			}
 			var registryUsername string
 			if inputArgs["registryUsername"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["registryUsername"]), &registryUsername)
@@ -604,7 +667,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Monopipe).Release(&parent, ctx, source, tag, repo, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
+			return (*Monopipe).Release(&parent, ctx, source, tag, repo, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
 		case "Report":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)

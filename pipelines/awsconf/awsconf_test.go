@@ -19,6 +19,10 @@ func TestLoad(t *testing.T) {
 		wantKeyPfx string
 	}{
 		{name: "static", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: mototest.Credentials}, wantKeyPfx: mototest.Credentials.AccessKeyID},
+		{name: "session token", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: awsconf.Credentials{
+			AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: mototest.Credentials.SecretAccessKey, SessionToken: "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"}}, wantKeyPfx: "ASIA"},
+		{name: "role with static keys (--aws-role-arn and keys)", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: awsconf.Credentials{
+			AccessKeyID: mototest.Credentials.AccessKeyID, SecretAccessKey: mototest.Credentials.SecretAccessKey, RoleARN: "arn:aws:iam::123456789012:role/ci"}}, wantKeyPfx: "ASIA"},
 		{name: "assume role", opts: awsconf.Options{Region: "eu-west-1", Endpoint: endpoint, Credentials: mototest.Credentials,
 			RoleARN: "arn:aws:iam::123456789012:role/deployer"}, wantKeyPfx: "ASIA"},
 	} {
@@ -36,6 +40,9 @@ func TestLoad(t *testing.T) {
 			}
 			if !strings.HasPrefix(creds.AccessKeyID, tc.wantKeyPfx) {
 				t.Errorf("access key %q, want prefix %q", creds.AccessKeyID, tc.wantKeyPfx)
+			}
+			if want := tc.opts.Credentials.SessionToken; want != "" && creds.SessionToken != want {
+				t.Errorf("session token not passed on")
 			}
 		})
 	}

@@ -1,8 +1,11 @@
 // Package ciconfig checks the repository's thin CI wrappers for the rules
 // that their own validators cannot see: GitHub workflows pin their actions
-// and the Dagger version, grant least privilege and keep expressions out of
-// run: scripts; CircleCI's config references only jobs, executors and
-// commands it defines, pins Dagger, and filters its release workflow to tags.
+// and the Dagger version, grant least privilege, keep expressions out of
+// run: scripts and hand AWS credentials over OIDC by default (long-lived
+// keys only as the fallback, nothing for pull requests); CircleCI's config
+// references only jobs, executors and commands it defines, pins Dagger,
+// passes its OIDC token to no fork, and filters its release workflow to
+// tags.
 package ciconfig
 
 import (
@@ -99,7 +102,86 @@ func CheckWorkflow(name string, data []byte) error {
 	if daggerCalls == 0 {
 		fail("no step runs dagger call")
 	}
+	errs = append(errs, checkAWS(name, w)...)
 	return errors.Join(errs...)
+}
+
+// checkAWS checks how a workflow hands AWS credentials to monopipe: OIDC
+// by default (GitHub's token, audience sts.amazonaws.com, masked, with
+// id-token: write on exactly the jobs that fetch it), long-lived keys only
+// as the fallback when no role is set, and, in a workflow that pull
+// requests trigger, nothing unless the event is a push.
+func checkAWS(name string, w Workflow) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(name+": "+format, args...)) }
+	if grants(w.Permissions, "id-token", "write") {
+		fail("id-token: write at the top: grant it only on the jobs that fetch an OIDC token")
+	}
+	prs := triggeredBy(w.On, "pull_request") || triggeredBy(w.On, "pull_request_target")
+	for _, id := range slices.Sorted(maps.Keys(w.Jobs)) {
+		j := w.Jobs[id]
+		for i, s := range j.Steps {
+			where := fmt.Sprintf("job %s step %d", id, i+1)
+			if strings.Contains(s.Run, "--aws-web-identity-token") && !grants(j.Permissions, "id-token", "write") {
+				fail("%s: passes --aws-web-identity-token but the job does not grant id-token: write", where)
+			}
+			if strings.Contains(s.Run, "ACTIONS_ID_TOKEN_REQUEST_URL") {
+				if !strings.Contains(s.Run, "audience=sts.amazonaws.com") {
+					fail("%s: the OIDC token for AWS must be requested with audience=sts.amazonaws.com", where)
+				}
+				if !strings.Contains(s.Run, "::add-mask::") {
+					fail("%s: the OIDC token is not masked (::add-mask::)", where)
+				}
+			}
+			if strings.Contains(s.Run, "--aws-access-key-id") && !strings.Contains(s.Run, "--aws-web-identity-token") {
+				fail("%s: passes long-lived AWS keys without the OIDC default (--aws-role-arn and --aws-web-identity-token)", where)
+			}
+			for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+				v := s.Env[k]
+				if strings.Contains(v, "secrets.AWS_ACCESS_KEY_ID") || strings.Contains(v, "secrets.AWS_SECRET_ACCESS_KEY") {
+					if !strings.Contains(v, "vars.AWS_ROLE_ARN == ''") {
+						fail("%s: env %s: long-lived AWS keys must be the fallback only (vars.AWS_ROLE_ARN == '')", where, k)
+					}
+				}
+				aws := strings.Contains(v, "secrets.AWS_") || strings.Contains(v, "vars.AWS_ROLE_ARN")
+				if aws && prs && !strings.Contains(v, "github.event_name == 'push'") {
+					fail("%s: env %s: AWS credentials in a workflow that pull requests run must be for pushes only (github.event_name == 'push')", where, k)
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// grants says whether a permissions mapping sets scope to level.
+func grants(perms yaml.Node, scope, level string) bool {
+	if perms.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(perms.Content); i += 2 {
+		if perms.Content[i].Value == scope && perms.Content[i+1].Value == level {
+			return true
+		}
+	}
+	return false
+}
+
+// triggeredBy says whether a workflow's on: names event (a name, a list
+// or a mapping).
+func triggeredBy(on yaml.Node, event string) bool {
+	switch on.Kind {
+	case yaml.ScalarNode:
+		return on.Value == event
+	case yaml.SequenceNode:
+		return slices.ContainsFunc(on.Content, func(n *yaml.Node) bool { return n.Value == event })
+	case yaml.MappingNode:
+		for i := 0; i < len(on.Content); i += 2 {
+			if on.Content[i].Value == event {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // permissionsSet is true for a permissions mapping (scopes listed one by
@@ -222,6 +304,14 @@ func CheckCircleCI(data []byte) error {
 	}
 	if !pinned {
 		fail("the dagger CLI is not installed pinned to %s (executor environment DAGGER_VERSION, used by the install command)", DaggerVersion)
+	}
+	for _, r := range runs {
+		if strings.Contains(r, "--aws-access-key-id") && !strings.Contains(r, "--aws-web-identity-token=env://CIRCLE_OIDC_TOKEN_V2") {
+			fail("a job passes long-lived AWS keys without the OIDC default (--aws-role-arn and --aws-web-identity-token=env://CIRCLE_OIDC_TOKEN_V2)")
+		}
+		if strings.Contains(r, "--fork=") && strings.Contains(r, "CIRCLE_OIDC_TOKEN_V2") && !strings.Contains(r, `[ "$fork" = false ]`) {
+			fail("the ci job passes the OIDC token to forks' pull requests too (test \"$fork\" = false first)")
+		}
 	}
 	if len(c.Workflows) == 0 {
 		fail("no workflows")

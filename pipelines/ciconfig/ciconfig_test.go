@@ -59,13 +59,23 @@ func TestWorkflowRules(t *testing.T) {
 	tests := []struct {
 		name, old, new, want string
 	}{
-		{"no permissions", "permissions:\n  contents: read\n  statuses: write\n  pull-requests: write\n", "", "job build: no least-privilege permissions"},
-		{"write-all", "permissions:\n  contents: read\n  statuses: write\n  pull-requests: write\n", "permissions: write-all\n", "job ci: no least-privilege permissions"},
+		{"no permissions", "permissions:\n  contents: read\n  statuses: write\n  pull-requests: write\n", "", "job plan: no least-privilege permissions"},
+		{"write-all", "permissions:\n  contents: read\n  statuses: write\n  pull-requests: write\n", "permissions: write-all\n", "job results: no least-privilege permissions"},
 		{"event payload in run", `echo "job results: $RESULTS"`, `echo "${{ github.event.pull_request.title }}"`, "job results step 1: ${{ }} inside run:"},
 		{"head_ref in run", `--head="$GITHUB_SHA" \`, `--head="${{ github.head_ref }}" \`, "job ci step 3: ${{ }} inside run:"},
 		{"action by tag", "dagger/dagger-for-github@27b130bf0f79a7f6fbbbe0fbca6760dc9bb40a77 # v8.4.1", "dagger/dagger-for-github@v8", "dagger/dagger-for-github@v8 is not pinned"},
 		{"dagger latest", "DAGGER_VERSION: \"0.21.8\"", "DAGGER_VERSION: latest", `dagger-for-github version "latest", want 0.21.8`},
 		{"checkout keeps token", "fetch-depth: 0\n          persist-credentials: false", "fetch-depth: 0", "must set persist-credentials: false"},
+		{"no id-token for the OIDC job", "      pull-requests: write\n      id-token: write # the OIDC token for AWS (pushes only; forks get none)\n", "      pull-requests: write\n",
+			"job ci step 3: passes --aws-web-identity-token but the job does not grant id-token: write"},
+		{"id-token at the top", "permissions:\n  contents: read\n", "permissions:\n  id-token: write\n  contents: read\n", "id-token: write at the top"},
+		{"wrong audience", "audience=sts.amazonaws.com", "audience=github", "requested with audience=sts.amazonaws.com"},
+		{"token not masked", `echo "::add-mask::$AWS_WEB_IDENTITY_TOKEN"`, "true", "the OIDC token is not masked"},
+		{"keys without OIDC", "secrets+=(--aws-role-arn=\"$AWS_ROLE_ARN\" --aws-web-identity-token=env://AWS_WEB_IDENTITY_TOKEN)", "true", "passes long-lived AWS keys without the OIDC default"},
+		{"keys always", "AWS_ACCESS_KEY_ID: ${{ github.event_name == 'push' && vars.AWS_ROLE_ARN == '' && secrets.AWS_ACCESS_KEY_ID || '' }}",
+			"AWS_ACCESS_KEY_ID: ${{ github.event_name == 'push' && secrets.AWS_ACCESS_KEY_ID || '' }}", "env AWS_ACCESS_KEY_ID: long-lived AWS keys must be the fallback only"},
+		{"role for pull requests", "AWS_ROLE_ARN: ${{ github.event_name == 'push' && vars.AWS_ROLE_ARN || '' }}", "AWS_ROLE_ARN: ${{ vars.AWS_ROLE_ARN }}",
+			"env AWS_ROLE_ARN: AWS credentials in a workflow that pull requests run must be for pushes only"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +104,9 @@ func TestCircleCIRules(t *testing.T) {
 		{"unknown command", "      - install-dagger\n", "      - install-dager\n", `step "install-dager" is neither a built-in step nor a defined command`},
 		{"no test results", "      - store_test_results:\n          path: monopipe-report/junit.xml\n", "", "no store_test_results step"},
 		{"old version", "version: 2.1", "version: 2", `version "2", want 2.1`},
+		{"keys without OIDC", "secrets+=(--aws-role-arn=\"$AWS_ROLE_ARN\" --aws-web-identity-token=env://CIRCLE_OIDC_TOKEN_V2)\n            elif [ -n \"${AWS_ACCESS_KEY_ID:-}\" ]",
+			"true\n            elif [ -n \"${AWS_ACCESS_KEY_ID:-}\" ]", "passes long-lived AWS keys without the OIDC default"},
+		{"OIDC token for forks", `if [ "$fork" = false ] && [ -n "${AWS_ROLE_ARN:-}" ]`, `if [ -n "${AWS_ROLE_ARN:-}" ]`, "passes the OIDC token to forks' pull requests"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

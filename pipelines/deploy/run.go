@@ -24,7 +24,7 @@ type Input struct {
 	S3Bucket, S3Key, S3SHA256 string
 	// ZipFile is the built zip, for an inline upload.
 	ZipFile string
-	// Credentials are static AWS credentials; zero means the AWS chain.
+	// Credentials are the run's AWS credentials; zero means the AWS chain.
 	Credentials awsconf.Credentials
 	// RetryDelay overrides Request.RetryDelay (tests).
 	RetryDelay time.Duration

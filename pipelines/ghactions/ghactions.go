@@ -90,9 +90,13 @@ func Write(dir string, p *plan.Plan, res *report.Results) (err error) {
 
 // Outputs are the job outputs: "affected" (JSON list of the planned
 // components), "matrix" (the plan as a GitHub matrix, plan.Matrix),
-// "failed" (JSON list) and "status" (success or failure).
+// "failed" (JSON list), "status" (success or failure), "images" (JSON
+// list of the pushed images, repository@sha256:...) and, when an image
+// was pushed, "image-name" and "image-digest" of the first, what
+// actions/attest-build-provenance takes as subject-name and
+// subject-digest.
 func Outputs(p *plan.Plan, res *report.Results) (map[string]string, error) {
-	affected, failed := []string{}, []string{}
+	affected, failed, images := []string{}, []string{}, []string{}
 	out := map[string]string{"status": string(report.StatusSuccess)}
 	if p != nil {
 		for _, c := range p.Components {
@@ -111,8 +115,18 @@ func Outputs(p *plan.Plan, res *report.Results) (map[string]string, error) {
 		if len(failed) > 0 {
 			out["status"] = string(report.StatusFailure)
 		}
+		for _, c := range res.Components {
+			for _, a := range c.Artifacts {
+				if name, digest, ok := imageRef(a); ok {
+					images = append(images, a)
+					if out["image-name"] == "" {
+						out["image-name"], out["image-digest"] = name, digest
+					}
+				}
+			}
+		}
 	}
-	for k, v := range map[string][]string{"affected": affected, "failed": failed} {
+	for k, v := range map[string][]string{"affected": affected, "failed": failed, "images": images} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s output: %w", k, err)
@@ -120,6 +134,15 @@ func Outputs(p *plan.Plan, res *report.Results) (map[string]string, error) {
 		out[k] = string(b)
 	}
 	return out, nil
+}
+
+// imageRef splits a pushed image's artifact, repository@sha256:<hex>.
+func imageRef(a string) (name, digest string, ok bool) {
+	name, digest, ok = strings.Cut(a, "@sha256:")
+	if !ok || name == "" || strings.ContainsAny(a, " \t") || len(digest) != 64 {
+		return "", "", false
+	}
+	return name, "sha256:" + digest, true
 }
 
 // failure is the annotation text: the failing step, its error and the

@@ -23,7 +23,8 @@ var testPlan = &plan.Plan{
 
 var testResults = &report.Results{Components: []report.Component{
 	{Name: "lib", Kind: "go", Dir: "components/lib", Status: report.StatusSuccess, Duration: 2340 * time.Millisecond, Cached: true,
-		Steps: []report.Step{{Name: "build", Status: report.StatusSuccess}}},
+		Steps:     []report.Step{{Name: "build", Status: report.StatusSuccess}, {Name: "publish", Status: report.StatusSuccess}},
+		Artifacts: []string{"registry.example.com/team/lib@sha256:" + strings.Repeat("ab", 32), "s3://bucket/lib/1.0.0/lib.zip", "lambda lib-fn abc"}},
 	{Name: "web", Kind: "node", Dir: "components/web", Status: report.StatusFailure, Duration: 5 * time.Second,
 		Steps: []report.Step{{Name: "build", Status: report.StatusSuccess},
 			{Name: "test", Status: report.StatusFailure, Error: "npm test exited 1", Output: "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nFAIL: 1, 2\n"}}},
@@ -71,7 +72,7 @@ func TestWrite(t *testing.T) {
 			name: "planned, not run yet",
 			plan: testPlan,
 			outputs: map[string]string{
-				"affected": `["lib","web"]`, "failed": `[]`, "status": "success",
+				"affected": `["lib","web"]`, "failed": `[]`, "status": "success", "images": `[]`,
 				"matrix": `{"include":[{"component":"lib","dir":"components/lib"},{"component":"web","dir":"components/web"}]}`,
 			},
 			summary: []string{"## monopipe: planned", "Compared `f95f852bd8fc`...`ec26c3e57ca3`: 2 paths changed", "| `lib` | go | components/lib/a.go changed |", "| `web` | node | input a\\|b changed |",
@@ -82,6 +83,8 @@ func TestWrite(t *testing.T) {
 			plan: testPlan, res: testResults,
 			outputs: map[string]string{
 				"affected": `["lib","web"]`, "failed": `["web"]`, "status": "failure",
+				"images":     `["registry.example.com/team/lib@sha256:` + strings.Repeat("ab", 32) + `"]`,
+				"image-name": "registry.example.com/team/lib", "image-digest": "sha256:" + strings.Repeat("ab", 32),
 				"matrix": `{"include":[{"component":"lib","dir":"components/lib"},{"component":"web","dir":"components/web"}]}`,
 			},
 			annotations: "::error file=components/web/component.yaml,title=monopipe%3A web failed::test failed: npm test exited 1%0Al3%0Al4%0Al5%0Al6%0Al7%0Al8%0Al9%0Al10%0Al11%0AFAIL: 1, 2\n",
@@ -91,7 +94,7 @@ func TestWrite(t *testing.T) {
 		{
 			name:    "nothing planned",
 			plan:    &plan.Plan{Reason: "no changes"},
-			outputs: map[string]string{"affected": `[]`, "failed": `[]`, "status": "success", "matrix": `{"include":[]}`},
+			outputs: map[string]string{"affected": `[]`, "failed": `[]`, "status": "success", "matrix": `{"include":[]}`, "images": `[]`},
 			summary: []string{"Compared `(none)`...`(none)`: no changes", "Nothing to build."},
 		},
 	}

@@ -113,6 +113,7 @@ func shipping(t trigger.Trigger, d trigger.Decision, w deploy.When, on []string)
 // are in the report (results.json, the "status" output); an error is bad
 // input or a failure to talk to the engine.
 func CI(ctx context.Context, client *dagger.Client, source *dagger.Directory, o CIOptions) (*Report, error) {
+	o.Secrets.exchangeAWS(ctx, o.log())
 	rep, err := ci(ctx, client, source, o)
 	return rep, o.Secrets.scrub(err)
 }
@@ -164,6 +165,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		}
 		defer sh.close()
 		sh.ship, sh.commit, sh.branch, sh.when = ship, p.HeadCommit, t.Branch, when
+		sh.provenance = provenanceOf(dir, p.HeadCommit, t.Repo.String(), o.log())
 		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 		opts.Steps = sh.steps()
 	}

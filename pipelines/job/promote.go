@@ -42,8 +42,11 @@ func Promote(ctx context.Context, source *dagger.Directory, o PromoteOptions) (s
 
 // PromoteDir is Promote on a repository on local disk.
 func PromoteDir(ctx context.Context, dir string, o PromoteOptions) (string, error) {
+	all := Secrets{Publish: o.Secrets}
+	all.exchangeAWS(ctx, logTo(o.Log))
+	o.Secrets = all.Publish
 	out, err := promoteDir(ctx, dir, o)
-	return out, Secrets{Publish: o.Secrets}.scrub(err)
+	return out, all.scrub(err)
 }
 
 func promoteDir(ctx context.Context, dir string, o PromoteOptions) (string, error) {

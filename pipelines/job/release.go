@@ -43,6 +43,7 @@ type ReleaseOptions struct {
 // deploys it when release.deploy says so, and creates or updates the GitHub
 // release with notes. Unlike CI, a failed build fails the release.
 func Release(ctx context.Context, client *dagger.Client, source *dagger.Directory, o ReleaseOptions) (*Report, error) {
+	o.Secrets.exchangeAWS(ctx, logTo(o.Log))
 	rep, err := runRelease(ctx, client, source, o)
 	return rep, o.Secrets.scrub(err)
 }
@@ -76,6 +77,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	defer sh.close()
 	sh.ship = func(plan.Component) (bool, string) { return true, "" }
 	sh.commit, sh.version, sh.when = rel.Commit, rel.Version.String(), deploy.When{Release: true}
+	sh.provenance = provenanceOf(dir, rel.Commit, o.Repo, log)
 	sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 	if !rel.Deploy() {
 		sh.noDeploy = "release.deploy is not set for " + name

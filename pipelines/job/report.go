@@ -30,6 +30,9 @@ type Secrets struct {
 	GitHubToken string
 	// Publish holds the registry, package index and AWS credentials.
 	Publish publish.Secrets
+	// redact holds values no longer in use that must still never show:
+	// an OIDC token exchanged for session credentials.
+	redact []string
 }
 
 // String names which secrets are set.
@@ -47,8 +50,8 @@ func (s Secrets) GoString() string { return s.String() }
 // values lists every secret value, for scrubbing.
 func (s Secrets) values() []string {
 	p := s.Publish
-	return []string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
-		p.AWS.SecretAccessKey, p.AWS.SessionToken}
+	return append([]string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
+		p.AWS.SecretAccessKey, p.AWS.SessionToken, p.AWS.WebIdentityToken}, s.redact...)
 }
 
 // scrub returns err with every secret value replaced by "***" (nil for nil).

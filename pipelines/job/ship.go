@@ -18,6 +18,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/publish"
+	"github.com/monopipe/monopipe/pipelines/publish/oci"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
 
@@ -38,7 +39,9 @@ type shipper struct {
 	ship func(c plan.Component) (bool, string)
 	// commit, branch and version go to publish (version only on releases).
 	commit, branch, version string
-	when                    deploy.When
+	// provenance is recorded on pushed images (see provenanceOf).
+	provenance oci.Provenance
+	when       deploy.When
 	// noDeploy, when set, says why nothing deploys (a release whose
 	// settings do not deploy).
 	noDeploy string
@@ -129,7 +132,7 @@ func (s *shipper) publish(ctx context.Context, c plan.Component) (run.Outcome, e
 	var log bytes.Buffer
 	res, err := publish.Run(ctx, publish.Input{
 		Component: c.Name, Config: cfg, Commit: s.commit, Branch: s.branch, BaseBranch: s.ws.BaseBranch,
-		Version: s.version, Outputs: classify(c.Kind, out), Secrets: s.secrets,
+		Version: s.version, Provenance: s.provenance, Outputs: classify(c.Kind, out), Secrets: s.secrets,
 	}, s.dryRun, &log)
 	if res != nil {
 		s.mu.Lock()

@@ -47,9 +47,12 @@ type ImagePublish struct {
 	// component name. Default "{name}".
 	Repository string `yaml:"repository"`
 	// Latest says when the "latest" tag is set: never (default), on the
-	// base branch, or on releases.
+	// base branch, or on releases (not pre-releases; never back to an
+	// older release than the repository holds).
 	Latest string `yaml:"latest"`
-	// SemverAliases also tags X.Y and X on releases (not on pre-releases).
+	// SemverAliases also tags X.Y and X on releases (not on pre-releases);
+	// an alias moves only forward: a backport 1.1.5 after 1.2.0 moves 1.1,
+	// not 1 or latest.
 	SemverAliases bool `yaml:"semverAliases"`
 	// Insecure talks plain HTTP to the registry.
 	Insecure bool `yaml:"insecure"`

@@ -46,7 +46,8 @@ type Secrets struct {
 	// HTTPToken (Bearer) or HTTPUsername/HTTPPassword (basic) authenticate
 	// generic uploads.
 	HTTPToken, HTTPUsername, HTTPPassword string
-	// AWS are static AWS credentials; zero means the standard AWS chain.
+	// AWS are the AWS credentials (static keys, a session token, or an OIDC
+	// token for a role); zero means the standard AWS chain.
 	AWS awsconf.Credentials
 }
 
@@ -54,7 +55,7 @@ type Secrets struct {
 func (s Secrets) String() string {
 	var set []string
 	for _, v := range []struct{ name, value string }{{"registry", s.RegistryPassword}, {"npm", s.NPMToken},
-		{"pypi", s.PyPIPassword}, {"http", s.HTTPToken + s.HTTPPassword}, {"aws", s.AWS.SecretAccessKey}} {
+		{"pypi", s.PyPIPassword}, {"http", s.HTTPToken + s.HTTPPassword}, {"aws", s.AWS.SecretAccessKey + s.AWS.WebIdentityToken}} {
 		if v.value != "" {
 			set = append(set, v.name)
 		}
@@ -76,8 +77,11 @@ type Input struct {
 	Commit, Branch, BaseBranch string
 	// Version is the release version; "" when this is not a release.
 	Version string
-	Outputs Outputs
-	Secrets Secrets
+	// Provenance is recorded on the image (OCI annotations and labels:
+	// source, revision, created); zero records nothing.
+	Provenance oci.Provenance
+	Outputs    Outputs
+	Secrets    Secrets
 	// HTTPClient is used for package and file uploads (nil: default).
 	HTTPClient *http.Client
 }
@@ -250,6 +254,9 @@ func (p *planner) planImage() error {
 		return err
 	}
 	p.closers = append(p.closers, img.Close)
+	if err := img.Annotate(p.in.Provenance); err != nil {
+		return err
+	}
 	tags, err := oci.Tags(oci.TagInput{Commit: p.in.Commit, Branch: p.in.Branch, BaseBranch: p.in.BaseBranch,
 		Version: p.in.Version, SemverAliases: c.SemverAliases, Latest: c.Latest})
 	if err != nil {
@@ -278,6 +285,9 @@ func (p *planner) planImage() error {
 		}
 		p.res.Image = res.Ref
 		fmt.Fprintf(log, "image %s (tags %s)\n", res.Ref, strings.Join(res.Tags, ", "))
+		if len(res.Kept) > 0 {
+			fmt.Fprintf(log, "image %s: %s left on a newer release (aliases move only forward)\n", res.Ref, strings.Join(res.Kept, ", "))
+		}
 		return Published{Ref: res.Ref, Changed: len(res.Changed) > 0}, nil
 	})
 	return nil

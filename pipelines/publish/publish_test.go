@@ -3,15 +3,25 @@ package publish
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/monopipe/monopipe/pipelines/awsconf"
 	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
@@ -140,5 +150,96 @@ func TestSecretsString(t *testing.T) {
 		if strings.Contains(out, "SECRET") || strings.Contains(out, mototest.Credentials.SecretAccessKey) {
 			t.Errorf("%s shows a secret: %s", format, out)
 		}
+	}
+}
+
+// TestRunProvenance: the image a publish pushes carries the provenance it
+// is given, and the dry run names the digest that the push then writes.
+func TestRunProvenance(t *testing.T) {
+	reg := ocitest.NewRegistry(t, "", "")
+	prov := oci.Provenance{Source: "https://github.com/org/repo", Revision: commit, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	in := Input{Component: "api", Config: manifest.Publish{Image: manifest.ImagePublish{Registry: reg.Host}},
+		Commit: commit, Branch: "main", BaseBranch: "main", Provenance: prov, Outputs: Outputs{Image: ocitest.RandomImage(t)}}
+	ctx := context.Background()
+	dry, err := Run(ctx, in, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, in, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Image != dry.Image {
+		t.Fatalf("pushed %s, the dry run said %s", res.Image, dry.Image)
+	}
+	ref, err := name.ParseReference(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Get(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Annotations map[string]string }
+	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{oci.AnnotationSource: prov.Source, oci.AnnotationRevision: commit, oci.AnnotationCreated: "2026-01-02T03:04:05Z"}
+	if fmt.Sprint(m.Annotations) != fmt.Sprint(want) {
+		t.Errorf("manifest annotations %v, want %v", m.Annotations, want)
+	}
+}
+
+// TestECRLoginWebIdentity: the ECR login uses the run's credentials, here
+// an OIDC token exchanged on moto's STS: ECR's calls are signed with the
+// role's short-lived key, a manifest's ecr.roleArn assumed on top.
+func TestECRLoginWebIdentity(t *testing.T) {
+	proxy := mototest.NewProxy(t, mototest.Start(t))
+	var (
+		mu      sync.Mutex
+		actions []string
+		ecrKeys []string
+	)
+	credRE := regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
+	proxy.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, "AmazonEC2ContainerRegistry") {
+			actions = append(actions, strings.TrimPrefix(target, "AmazonEC2ContainerRegistry_V20150921."))
+			if m := credRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+				ecrKeys = append(ecrKeys, m[1])
+			}
+			return false
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if q, _ := url.ParseQuery(string(body)); q.Get("Action") != "" {
+			actions = append(actions, q.Get("Action"))
+		}
+		return false
+	})
+	token := mototest.OIDCToken(t, "repo:org/repo:ref:refs/heads/main")
+	s := Secrets{AWS: awsconf.Credentials{RoleARN: "arn:aws:iam::123456789012:role/ci", WebIdentityToken: token}}
+	c := manifest.ImagePublish{ECR: manifest.ECR{Endpoint: proxy.URL, Region: mototest.Region, CreateRepository: true, RoleARN: "arn:aws:iam::123456789012:role/ecr-push"}}
+	var log bytes.Buffer
+	tgt, err := ImageTarget(context.Background(), "api", c, s, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tgt.Repository != "123456789012.dkr.ecr.us-east-1.amazonaws.com/api" || tgt.Auth == nil {
+		t.Fatalf("target %+v", tgt)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(actions, " "); !strings.HasPrefix(got, "AssumeRoleWithWebIdentity AssumeRole GetAuthorizationToken") {
+		t.Errorf("calls %s, want the token exchanged, the manifest's role assumed, then the ECR login", got)
+	}
+	for _, k := range ecrKeys {
+		if !strings.HasPrefix(k, "ASIA") {
+			t.Errorf("an ECR call was signed with %s, not short-lived role credentials", k)
+		}
+	}
+	if len(ecrKeys) == 0 || strings.Contains(log.String(), token) {
+		t.Errorf("ECR keys %v; log:\n%s", ecrKeys, log.String())
 	}
 }

@@ -4,6 +4,8 @@ package mototest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -127,4 +129,21 @@ func CreateLambdaRole(tb testing.TB, endpoint, name string) string {
 		tb.Fatalf("create role %s: %s\n%s", name, resp.Status, body)
 	}
 	return "arn:aws:iam::123456789012:role/" + name
+}
+
+// OIDCToken makes a JWT shaped like the OIDC tokens GitHub Actions and
+// CircleCI issue (issuer, subject, audience sts.amazonaws.com), with a
+// random signature: moto does not verify tokens, it only needs one. Each
+// call gives a new token, so tests can search output for it.
+func OIDCToken(tb testing.TB, subject string) string {
+	tb.Helper()
+	sig := make([]byte, 32)
+	if _, err := rand.Read(sig); err != nil {
+		tb.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	header := enc([]byte(`{"alg":"RS256","typ":"JWT","kid":"test"}`))
+	claims := enc(fmt.Appendf(nil, `{"iss":"https://token.actions.githubusercontent.com","sub":%q,"aud":"sts.amazonaws.com","iat":%d,"exp":%d,"jti":%q}`,
+		subject, time.Now().Unix(), time.Now().Add(time.Hour).Unix(), enc(sig[:8])))
+	return header + "." + claims + "." + enc(sig)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,8 +33,10 @@ type Target struct {
 	// Token is sent as a Bearer token; else Username and Password, if
 	// set, as basic auth.
 	Token, Username, Password string
-	// Client is the HTTP client (nil: http.DefaultClient).
+	// Client is the HTTP client (nil: httpdo.Client, with timeouts).
 	Client *http.Client
+	// Retry bounds the retries (zero: httpdo's defaults).
+	Retry httpdo.Retry
 }
 
 // Result is what an upload did.
@@ -77,7 +80,12 @@ func Upload(ctx context.Context, file string, tgt Target, log io.Writer) (*Resul
 	if err != nil {
 		return nil, fmt.Errorf("upload %s: %w", filepath.Base(file), err)
 	}
-	resp, err := httpdo.Do(tgt.Client, req)
+	resp, err := tgt.Retry.Do(tgt.Client, req, tgt.resend(method, res.SHA256))
+	if errors.Is(err, httpdo.ErrTookEffect) {
+		res.Changed = true
+		fmt.Fprintf(log, "upload: %s %s (sha256 %s; the answer was lost, %s shows it)\n", method, tgt.URL, res.SHA256, tgt.CheckURL)
+		return res, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("upload %s to %s: %w", filepath.Base(file), tgt.URL, err)
 	}
@@ -90,13 +98,39 @@ func Upload(ctx context.Context, file string, tgt Target, log io.Writer) (*Resul
 	return res, nil
 }
 
+// resend decides whether a failed upload is sent again. A PUT of the same
+// bytes to the same URL is idempotent: it is resent (after CheckURL, when
+// set, shows the earlier attempt did not land). A POST may create a
+// second copy, so it is resent only when CheckURL shows the file absent,
+// and never without a CheckURL.
+func (tgt Target) resend(method, sha string) httpdo.Resend {
+	if tgt.CheckURL == "" {
+		if method == http.MethodPut {
+			return httpdo.Always
+		}
+		return nil
+	}
+	return func(ctx context.Context) (bool, error) {
+		existing, found, err := tgt.existing(ctx)
+		switch {
+		case err != nil:
+			return false, err
+		case found && existing == sha:
+			return false, httpdo.ErrTookEffect
+		case found && method != http.MethodPut:
+			return false, fmt.Errorf("%s now holds other content (sha256 %s)", tgt.CheckURL, existing)
+		}
+		return true, nil
+	}
+}
+
 // existing returns the sha256 of what CheckURL serves.
 func (tgt Target) existing(ctx context.Context) (string, bool, error) {
 	req, err := tgt.request(ctx, http.MethodGet, tgt.CheckURL, nil, "")
 	if err != nil {
 		return "", false, err
 	}
-	body, found, err := httpdo.Fetch(tgt.Client, req)
+	body, found, err := tgt.Retry.Fetch(tgt.Client, req)
 	if err != nil || !found {
 		return "", false, err
 	}

@@ -1,5 +1,7 @@
-// Package httpdo sends the HTTP requests of the package publishers and
-// turns failed answers into short, secret-free error text.
+// Package httpdo sends the HTTP requests of the package publishers, with
+// timeouts (Client) and bounded retries with backoff where a request is
+// safe to send again (Retry), and turns failed answers into short,
+// secret-free error text.
 package httpdo
 
 import (
@@ -12,12 +14,12 @@ import (
 	"strings"
 )
 
-// Do sends req with client (nil: http.DefaultClient). A transport error is
+// Do sends req once with client (nil: Client). A transport error is
 // returned without the *url.Error wrapper, whose URL the caller's message
 // already names.
 func Do(client *http.Client, req *http.Request) (*http.Response, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = Client
 	}
 	resp, err := client.Do(req)
 	var uerr *url.Error
@@ -56,10 +58,16 @@ func Multipart(fields [][2]string, fileField, fileName string, data []byte) (io.
 	return &buf, mw.FormDataContentType(), nil
 }
 
-// Fetch sends a read request and returns the body of a 200 answer, found
+// Fetch sends a read request, retried with r's defaults when the server
+// or the connection fails, and returns the body of a 200 answer, found
 // false for a 404, and an error naming the status for anything else.
 func Fetch(client *http.Client, req *http.Request) (body []byte, found bool, err error) {
-	resp, err := Do(client, req)
+	return Retry{}.Fetch(client, req)
+}
+
+// Fetch is the package's Fetch with r's retries.
+func (r Retry) Fetch(client *http.Client, req *http.Request) (body []byte, found bool, err error) {
+	resp, err := r.Do(client, req, Always)
 	if err != nil {
 		return nil, false, err
 	}

@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/Masterminds/semver/v3"
 
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
 )
@@ -81,8 +84,10 @@ type Registry struct {
 	URL string
 	// Token is the auth token sent as a Bearer token.
 	Token string
-	// Client is the HTTP client (nil: http.DefaultClient).
+	// Client is the HTTP client (nil: httpdo.Client, with timeouts).
 	Client *http.Client
+	// Retry bounds the retries (zero: httpdo's defaults).
+	Retry httpdo.Retry
 }
 
 // Result is what a publish did.
@@ -92,9 +97,14 @@ type Result struct {
 	// Changed is false when the version was already published with this
 	// tarball.
 	Changed bool
+	// Tag is the dist-tag set ("" when nothing was published).
+	Tag string
 }
 
-// Publish publishes pkg under the dist-tag tag (default "latest").
+// Publish publishes pkg under the dist-tag tag (default "latest"). A
+// dist-tag moves only forward: when it points at a newer version than
+// pkg's (a backport 1.1.5 after 1.2.0), it stays, and pkg gets the
+// dist-tag <tag>-<major>.<minor> (latest-1.1) instead.
 func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io.Writer) (*Result, error) {
 	if tag == "" {
 		tag = "latest"
@@ -102,16 +112,21 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	id := pkg.Name + "@" + pkg.Version
 	res := &Result{ID: id}
 	docURL := strings.TrimSuffix(reg.URL, "/") + "/" + escapeName(pkg.Name)
-	dist, err := reg.publishedDist(ctx, docURL, pkg.Version)
+	doc, err := reg.published(ctx, docURL)
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
 	}
-	if dist != nil {
+	if v, ok := doc.Versions[pkg.Version]; ok {
+		dist := v.Dist
 		if dist.Integrity == pkg.Integrity || (dist.Integrity == "" && dist.Shasum == pkg.Shasum) {
 			fmt.Fprintf(log, "npm: %s is already published with this tarball\n", id)
 			return res, nil
 		}
 		return nil, fmt.Errorf("npm publish %s to %s: this version is already published with another tarball (integrity %s, not %s); npm versions are immutable: bump the version", id, reg.URL, dist.Integrity, pkg.Integrity)
+	}
+	if line, newer := forwardTag(tag, pkg.Version, doc.DistTags); line != tag {
+		fmt.Fprintf(log, "npm: dist-tag %s stays on %s (newer than %s); %s gets dist-tag %s\n", tag, newer, pkg.Version, id, line)
+		tag = line
 	}
 	body, err := json.Marshal(pkg.document(reg.URL, tag))
 	if err != nil {
@@ -121,7 +136,28 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s: %w", id, err)
 	}
-	resp, err := httpdo.Do(reg.Client, req)
+	// npm's publish is not idempotent (a second one is refused), so it is
+	// sent again only when the package document shows that the failed
+	// attempt did not publish the version.
+	resp, err := reg.Retry.Do(reg.Client, req, func(ctx context.Context) (bool, error) {
+		doc, err := reg.published(ctx, docURL)
+		if err != nil {
+			return false, err
+		}
+		v, ok := doc.Versions[pkg.Version]
+		switch {
+		case !ok:
+			return true, nil
+		case v.Dist.Integrity == pkg.Integrity || (v.Dist.Integrity == "" && v.Dist.Shasum == pkg.Shasum):
+			return false, httpdo.ErrTookEffect
+		}
+		return false, fmt.Errorf("another tarball was published as this version meanwhile (integrity %s)", v.Dist.Integrity)
+	})
+	if errors.Is(err, httpdo.ErrTookEffect) {
+		res.Changed, res.Tag = true, tag
+		fmt.Fprintf(log, "npm: published %s to %s (dist-tag %s; the answer was lost, the registry shows it)\n", id, reg.URL, tag)
+		return res, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("npm publish %s to %s: %w", id, reg.URL, err)
 	}
@@ -129,9 +165,24 @@ func Publish(ctx context.Context, reg Registry, pkg *Package, tag string, log io
 	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("npm publish %s to %s: %s", id, reg.URL, httpdo.Describe(resp))
 	}
-	res.Changed = true
+	res.Changed, res.Tag = true, tag
 	fmt.Fprintf(log, "npm: published %s to %s (dist-tag %s)\n", id, reg.URL, tag)
 	return res, nil
+}
+
+// forwardTag is the dist-tag to publish version under: tag, unless tag
+// points at a newer version now; then <tag>-<major>.<minor>, and the newer
+// version. Versions that are not semver leave tag alone.
+func forwardTag(tag, version string, current map[string]string) (string, string) {
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return tag, ""
+	}
+	cur, err := semver.NewVersion(current[tag])
+	if err != nil || !cur.GreaterThan(v) {
+		return tag, ""
+	}
+	return fmt.Sprintf("%s-%d.%d", tag, v.Major(), v.Minor()), current[tag]
 }
 
 // Dist is the part of a published version that identifies its tarball.
@@ -141,27 +192,41 @@ type Dist struct {
 	Tarball   string `json:"tarball"`
 }
 
-// publishedDist returns the dist of an already published version, nil
-// when the package or version does not exist.
-func (reg Registry) publishedDist(ctx context.Context, docURL, version string) (*Dist, error) {
+// packageDoc is the part of the registry's package document publish reads.
+type packageDoc struct {
+	DistTags map[string]string `json:"dist-tags"`
+	Versions map[string]struct {
+		Dist Dist `json:"dist"`
+	} `json:"versions"`
+}
+
+// published reads the package document; empty when the package does not
+// exist yet.
+func (reg Registry) published(ctx context.Context, docURL string) (*packageDoc, error) {
+	doc := &packageDoc{}
 	req, err := reg.request(ctx, http.MethodGet, docURL, nil)
 	if err != nil {
 		return nil, err
 	}
-	body, found, err := httpdo.Fetch(reg.Client, req)
+	body, found, err := reg.Retry.Fetch(reg.Client, req)
 	if err != nil {
 		return nil, fmt.Errorf("read the published versions: %w", err)
 	}
 	if !found {
-		return nil, nil
+		return doc, nil
 	}
-	var doc struct {
-		Versions map[string]struct {
-			Dist Dist `json:"dist"`
-		} `json:"versions"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := json.Unmarshal(body, doc); err != nil {
 		return nil, fmt.Errorf("read the published versions: %w", err)
+	}
+	return doc, nil
+}
+
+// publishedDist returns the dist of an already published version, nil
+// when the package or version does not exist.
+func (reg Registry) publishedDist(ctx context.Context, docURL, version string) (*Dist, error) {
+	doc, err := reg.published(ctx, docURL)
+	if err != nil {
+		return nil, err
 	}
 	v, ok := doc.Versions[version]
 	if !ok {

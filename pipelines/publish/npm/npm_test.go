@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +19,8 @@ import (
 	"time"
 
 	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
+	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
 
 // startVerdaccio runs a real Verdaccio with an htpasswd auth and no
@@ -173,5 +178,100 @@ func TestReadPackageErrors(t *testing.T) {
 		if _, err := ReadPackage(file); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ReadPackage(%s) = %v, want %q", file, err, want)
 		}
+	}
+}
+
+// TestDistTagMovesForward publishes 1.1.4, 1.2.0, then the backport 1.1.5
+// to Verdaccio under the dist-tag latest: latest stays on 1.2.0, the
+// backport gets latest-1.1; 1.2.1 moves latest again.
+func TestDistTagMovesForward(t *testing.T) {
+	url, token := startVerdaccio(t)
+	ctx := context.Background()
+	reg := Registry{URL: url, Token: token}
+	var log bytes.Buffer
+	tags := func() map[string]string {
+		t.Helper()
+		doc, err := reg.published(ctx, url+"/"+escapeName("@team/web"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.DistTags
+	}
+	for _, tc := range []struct {
+		version, wantTag string
+		want             map[string]string
+	}{
+		{"1.1.4", "latest", map[string]string{"latest": "1.1.4"}},
+		{"1.2.0", "latest", map[string]string{"latest": "1.2.0"}},
+		{"1.1.5", "latest-1.1", map[string]string{"latest": "1.2.0", "latest-1.1": "1.1.5"}},
+		{"1.2.1", "latest", map[string]string{"latest": "1.2.1", "latest-1.1": "1.1.5"}},
+	} {
+		pkg, err := ReadPackage(writeTarball(t, "@team/web", tc.version, "v"+tc.version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Publish(ctx, reg, pkg, "", &log)
+		if err != nil {
+			t.Fatalf("publish %s: %v", tc.version, err)
+		}
+		if res.Tag != tc.wantTag {
+			t.Errorf("publish %s: dist-tag %q, want %q", tc.version, res.Tag, tc.wantTag)
+		}
+		if got := tags(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("after %s: dist-tags %v, want %v", tc.version, got, tc.want)
+		}
+	}
+	if !strings.Contains(log.String(), "npm: dist-tag latest stays on 1.2.0 (newer than 1.1.5); @team/web@1.1.5 gets dist-tag latest-1.1") {
+		t.Errorf("log does not say why latest stayed:\n%s", log.String())
+	}
+}
+
+// TestPublishRetries puts a flaky proxy in front of Verdaccio: a publish
+// whose answer is lost is found in the package document and not sent
+// again (Verdaccio would refuse it); a publish dropped before it arrived
+// is sent again; document reads are retried.
+func TestPublishRetries(t *testing.T) {
+	url, token := startVerdaccio(t)
+	target, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSleep := func(context.Context, time.Duration) error { return nil }
+	for i, tc := range []struct {
+		name     string
+		flaky    *httpdotest.Flaky
+		wantSeen int
+	}{
+		{name: "answer lost", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Lost}, wantSeen: 1},
+		{name: "dropped", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Drop}, wantSeen: 2},
+		{name: "503", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, Status: 503}, wantSeen: 2},
+		{name: "reads fail", flaky: &httpdotest.Flaky{Match: httpdotest.Method("GET"), Fail: 2, Status: 502}, wantSeen: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.flaky.Next = httputil.NewSingleHostReverseProxy(target)
+			srv := httptest.NewServer(tc.flaky)
+			defer srv.Close()
+			reg := Registry{URL: srv.URL, Token: token, Retry: httpdo.Retry{Sleep: noSleep}}
+			pkg, err := ReadPackage(writeTarball(t, "@team/retry", fmt.Sprintf("1.0.%d", i), "x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var log bytes.Buffer
+			res, err := Publish(context.Background(), reg, pkg, "", &log)
+			if err != nil || !res.Changed {
+				t.Fatalf("got %+v, %v\n%s", res, err, log.String())
+			}
+			if tc.flaky.Seen() != tc.wantSeen {
+				t.Errorf("%d requests, want %d", tc.flaky.Seen(), tc.wantSeen)
+			}
+			direct := Registry{URL: url, Token: token}
+			dist, err := direct.publishedDist(context.Background(), url+"/"+escapeName(pkg.Name), pkg.Version)
+			if err != nil || dist == nil || dist.Integrity != pkg.Integrity {
+				t.Fatalf("published dist %+v, %v", dist, err)
+			}
+			if strings.Contains(log.String(), token) {
+				t.Error("the log shows the token")
+			}
+		})
 	}
 }

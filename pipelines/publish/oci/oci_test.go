@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,6 +23,7 @@ import (
 
 func TestTags(t *testing.T) {
 	const sha = "0123456789abcdef0123456789abcdef01234567"
+	v142 := semver.MustParse("1.4.2")
 	for _, tc := range []struct {
 		name string
 		in   TagInput
@@ -33,7 +35,9 @@ func TestTags(t *testing.T) {
 		{name: "feature branch", in: TagInput{Commit: sha, Branch: "Feature/JIRA-12_new..thing", BaseBranch: "main", Latest: "base"},
 			want: []Tag{{Name: "0123456"}, {Name: "feature-jira-12_new..thing"}}},
 		{name: "release with aliases", in: TagInput{Commit: sha, Branch: "main", BaseBranch: "main", Version: "v1.4.2", SemverAliases: true, Latest: "release"},
-			want: []Tag{{Name: "0123456"}, {Name: "1.4.2", Immutable: true}, {Name: "1.4"}, {Name: "1"}, {Name: "latest"}}},
+			want: []Tag{{Name: "0123456"}, {Name: "1.4.2", Immutable: true}, {Name: "1.4", Alias: v142}, {Name: "1", Alias: v142}, {Name: "latest", Alias: v142}}},
+		{name: "prerelease never moves latest", in: TagInput{Commit: sha, Version: "2.0.0-rc.1", Latest: "release"},
+			want: []Tag{{Name: "0123456"}, {Name: "2.0.0-rc.1", Immutable: true}}},
 		{name: "prerelease has no aliases", in: TagInput{Commit: sha, Version: "2.0.0-rc.1", SemverAliases: true},
 			want: []Tag{{Name: "0123456"}, {Name: "2.0.0-rc.1", Immutable: true}}},
 		{name: "release latest=base", in: TagInput{Commit: sha, Branch: "main", BaseBranch: "main", Version: "1.0.0", Latest: "base"},
@@ -124,7 +128,8 @@ func TestPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantTags := []string{"aaaaaaa", "1.2.3", "1.2", "1", "latest"}
-	if !reflect.DeepEqual(res.Changed, wantTags) || res.Ref != tgt.Repository+"@"+v1img.Digest.String() {
+	// The release version first, then the rest.
+	if !reflect.DeepEqual(res.Changed, []string{"1.2.3", "aaaaaaa", "1.2", "1", "latest"}) || res.Ref != tgt.Repository+"@"+v1img.Digest.String() {
 		t.Fatalf("first publish: %+v", res)
 	}
 	reg.AssertTags(t, "team/api", v1img.Digest, wantTags...)
@@ -168,7 +173,7 @@ func TestPushRegistryDownMidway(t *testing.T) {
 	// digest, before the tags.
 	reg.FailManifestPutsAfter.Store(1)
 	_, err := Push(context.Background(), img, tgt, tags, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "tag "+tgt.Repository+":abcdef0") || !strings.Contains(err.Error(), "503") {
+	if err == nil || !strings.Contains(err.Error(), "tag "+tgt.Repository+":1.0.0") || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("want a clear error naming the tag and the 503, got %v", err)
 	}
 	reg.FailManifestPutsAfter.Store(-1)
@@ -176,7 +181,7 @@ func TestPushRegistryDownMidway(t *testing.T) {
 	if err != nil {
 		t.Fatalf("retry after the registry came back: %v", err)
 	}
-	if !reflect.DeepEqual(res.Changed, []string{"abcdef0", "1.0.0"}) {
+	if !reflect.DeepEqual(res.Changed, []string{"1.0.0", "abcdef0"}) {
 		t.Errorf("retry changed %v", res.Changed)
 	}
 	reg.AssertTags(t, "api", img.Digest, "abcdef0", "1.0.0")

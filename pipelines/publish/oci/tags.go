@@ -16,6 +16,28 @@ type Tag struct {
 	// Immutable tags (release versions X.Y.Z) are never moved: an existing
 	// tag on another digest is an error.
 	Immutable bool
+	// Alias, on a semver alias (X.Y, X) or a release's "latest", is the
+	// release version it would point at: the tag moves only when no
+	// released version it covers is newer (see Covers), so a backport
+	// never takes it back.
+	Alias *semver.Version
+}
+
+// Covers says whether the alias tag stands for release v: "latest" for
+// every release, "X" for X.*.*, "X.Y" for X.Y.*. Pre-releases are covered
+// by none.
+func Covers(alias string, v *semver.Version) bool {
+	if v.Prerelease() != "" {
+		return false
+	}
+	if alias == "latest" {
+		return true
+	}
+	major, minor, hasMinor := strings.Cut(alias, ".")
+	if major != fmt.Sprint(v.Major()) {
+		return false
+	}
+	return !hasMinor || minor == fmt.Sprint(v.Minor())
 }
 
 // TagInput says what is being published.
@@ -37,7 +59,7 @@ type TagInput struct {
 
 // Tags computes the tags for one push: the short commit always, the
 // sanitised branch off the base branch, the version (and aliases) on a
-// release, and "latest" where configured.
+// release, and "latest" where configured (never for a pre-release).
 func Tags(in TagInput) ([]Tag, error) {
 	if len(in.Commit) < 7 {
 		return nil, fmt.Errorf("image tags: commit id %q is too short", in.Commit)
@@ -49,18 +71,22 @@ func Tags(in TagInput) ([]Tag, error) {
 			tags = append(tags, Tag{Name: b})
 		}
 	}
+	var v *semver.Version
 	if in.Version != "" {
-		v, err := semver.StrictNewVersion(strings.TrimPrefix(in.Version, "v"))
-		if err != nil {
+		var err error
+		if v, err = semver.StrictNewVersion(strings.TrimPrefix(in.Version, "v")); err != nil {
 			return nil, fmt.Errorf("image tags: release version %q: %w", in.Version, err)
 		}
 		tags = append(tags, Tag{Name: v.String(), Immutable: true})
 		if in.SemverAliases && v.Prerelease() == "" {
-			tags = append(tags, Tag{Name: fmt.Sprintf("%d.%d", v.Major(), v.Minor())}, Tag{Name: fmt.Sprint(v.Major())})
+			tags = append(tags, Tag{Name: fmt.Sprintf("%d.%d", v.Major(), v.Minor()), Alias: v}, Tag{Name: fmt.Sprint(v.Major()), Alias: v})
 		}
 	}
-	if (in.Latest == manifest.LatestBase && onBase && in.Version == "") || (in.Latest == manifest.LatestRelease && in.Version != "") {
+	switch {
+	case in.Latest == manifest.LatestBase && onBase && v == nil:
 		tags = append(tags, Tag{Name: "latest"})
+	case in.Latest == manifest.LatestRelease && v != nil && v.Prerelease() == "":
+		tags = append(tags, Tag{Name: "latest", Alias: v})
 	}
 	return tags, nil
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -130,8 +131,10 @@ type Index struct {
 	SimpleURL string
 	// Username and Password log in ("__token__" and an API token on PyPI).
 	Username, Password string
-	// Client is the HTTP client (nil: http.DefaultClient).
+	// Client is the HTTP client (nil: httpdo.Client, with timeouts).
 	Client *http.Client
+	// Retry bounds the retries (zero: httpdo's defaults).
+	Retry httpdo.Retry
 }
 
 // Result is what an upload did.
@@ -169,7 +172,12 @@ func Upload(ctx context.Context, idx Index, d *Dist, log io.Writer) (*Result, er
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.SetBasicAuth(idx.Username, idx.Password)
-	resp, err := httpdo.Do(idx.Client, req)
+	resp, err := idx.Retry.Do(idx.Client, req, idx.resend(d))
+	if errors.Is(err, httpdo.ErrTookEffect) {
+		res.Changed = true
+		fmt.Fprintf(log, "pypi: uploaded %s to %s (the answer was lost, the index shows it)\n", d.File, idx.UploadURL)
+		return res, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pypi upload %s to %s: %w", d.File, idx.UploadURL, err)
 	}
@@ -184,6 +192,31 @@ func Upload(ctx context.Context, idx Index, d *Dist, log io.Writer) (*Result, er
 	res.Changed = true
 	fmt.Fprintf(log, "pypi: uploaded %s to %s\n", d.File, idx.UploadURL)
 	return res, nil
+}
+
+// resend decides whether a failed upload POST is sent again. The legacy
+// upload API is a POST that creates a file, so it is not idempotent by
+// itself: it is resent only when the simple index (SimpleURL) shows that
+// the failed attempt did not store the file, and never without a
+// SimpleURL. A resend that races a slow first attempt cannot store the
+// file twice: indexes refuse a file name they hold ("File already
+// exists"), and the next run compares its sha256.
+func (idx Index) resend(d *Dist) httpdo.Resend {
+	if idx.SimpleURL == "" {
+		return nil
+	}
+	return func(ctx context.Context) (bool, error) {
+		sha, found, err := idx.published(ctx, d)
+		switch {
+		case err != nil:
+			return false, err
+		case !found:
+			return true, nil
+		case sha == d.SHA256:
+			return false, httpdo.ErrTookEffect
+		}
+		return false, fmt.Errorf("the index now has this file with other content (sha256 %s)", sha)
+	}
 }
 
 // form is the multipart body twine sends.
@@ -219,7 +252,7 @@ func (idx Index) published(ctx context.Context, d *Dist) (sha string, found bool
 	}
 	req.Header.Set("Accept", "text/html")
 	req.SetBasicAuth(idx.Username, idx.Password)
-	page, found, err := httpdo.Fetch(idx.Client, req)
+	page, found, err := idx.Retry.Fetch(idx.Client, req)
 	if err != nil || !found {
 		return "", false, err
 	}

@@ -4,13 +4,18 @@ package ocitest
 
 import (
 	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -36,6 +41,67 @@ type Registry struct {
 	FailManifestPutsAfter atomic.Int64
 	manifestPuts          atomic.Int64
 	auth                  authn.Authenticator
+	gate                  atomic.Pointer[gate]
+	// ImmutableTags makes the registry refuse to move a tag to another
+	// digest (400 TAG_INVALID), as ECR's IMMUTABLE repositories do.
+	ImmutableTags atomic.Bool
+}
+
+// gate holds the manifest writes to one tag until n have arrived, runs
+// them one at a time, and answers none until all n ran: n concurrent
+// writers that all checked the tag before any of them wrote it.
+type gate struct {
+	path      string
+	n         int
+	mu        sync.Mutex
+	arrived   int
+	ran       int
+	allIn     chan struct{}
+	allRan    chan struct{}
+	oneAtTime sync.Mutex
+}
+
+// HoldTagWrites makes the next n manifest writes to repo:tag wait for one
+// another (see gate): the race of concurrent publishers, made certain
+// without timing.
+func (r *Registry) HoldTagWrites(repo, tag string, n int) {
+	r.gate.Store(&gate{path: "/v2/" + repo + "/manifests/" + tag, n: n, allIn: make(chan struct{}), allRan: make(chan struct{})})
+}
+
+// pass runs one held write through h.
+func (g *gate) pass(w http.ResponseWriter, req *http.Request, h http.Handler) {
+	wait := func(ch chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		case <-req.Context().Done():
+			http.Error(w, "client gone", http.StatusServiceUnavailable)
+			return false
+		}
+	}
+	g.mu.Lock()
+	if g.arrived++; g.arrived == g.n {
+		close(g.allIn)
+	}
+	g.mu.Unlock()
+	if !wait(g.allIn) {
+		return
+	}
+	rec := httptest.NewRecorder()
+	g.oneAtTime.Lock()
+	h.ServeHTTP(rec, req)
+	g.oneAtTime.Unlock()
+	g.mu.Lock()
+	if g.ran++; g.ran == g.n {
+		close(g.allRan)
+	}
+	g.mu.Unlock()
+	if !wait(g.allRan) {
+		return
+	}
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // NewRegistry starts a Registry, stopped at cleanup.
@@ -47,7 +113,7 @@ func NewRegistry(tb testing.TB, user, password string) *Registry {
 	if user == "" {
 		r.auth = authn.Anonymous
 	}
-	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	inner := r.immutable(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if user != "" {
 			u, p, ok := req.BasicAuth()
@@ -67,11 +133,43 @@ func NewRegistry(tb testing.TB, user, password string) *Registry {
 				return
 			}
 		}
+		if g := r.gate.Load(); g != nil && req.Method == http.MethodPut && req.URL.Path == g.path {
+			g.pass(w, req, inner)
+			return
+		}
 		inner.ServeHTTP(w, req)
 	}))
 	tb.Cleanup(srv.Close)
 	r.Host = strings.TrimPrefix(srv.URL, "http://")
 	return r
+}
+
+// immutable wraps the registry: with ImmutableTags, a manifest PUT to a
+// tag that holds another digest is refused.
+func (r *Registry) immutable(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, ref, isManifest := strings.Cut(req.URL.Path, "/manifests/")
+		if !r.ImmutableTags.Load() || req.Method != http.MethodPut || !isManifest || strings.HasPrefix(ref, "sha256:") {
+			inner.ServeHTTP(w, req)
+			return
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		head := httptest.NewRecorder()
+		inner.ServeHTTP(head, httptest.NewRequest(http.MethodHead, req.URL.Path, nil))
+		sum := sha256.Sum256(body)
+		if current := head.Header().Get("Docker-Content-Digest"); head.Code == http.StatusOK && current != "sha256:"+hex.EncodeToString(sum[:]) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"errors":[{"code":"TAG_INVALID","message":"The image tag '`+ref+`' already exists and cannot be overwritten because the repository is immutable."}]}`)
+			return
+		}
+		inner.ServeHTTP(w, req)
+	})
 }
 
 // AssertTags checks that each tag of repo points at want.
