@@ -156,7 +156,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	gh.planned(ctx, p)
 
 	b := build.New(client, source, p.Workspace, p.Manifests)
-	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values()}
+	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {
 		return shipping(t, d, when, deployOn(p.Workspace, c.Manifest))

@@ -56,6 +56,9 @@ type BuildOptions struct {
 	// Secrets are values (tokens, keys, passwords) replaced by "***" in
 	// every output, log, error and report of the run.
 	Secrets []string
+	// Pairs are basic-authentication credentials, redacted in their
+	// base64 "user:password" form too.
+	Pairs []run.Pair
 }
 
 // Result is a finished build.
@@ -91,6 +94,7 @@ func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions)
 		Steps:       steps,
 		Concurrency: opts.Concurrency,
 		Secrets:     opts.Secrets,
+		Pairs:       opts.Pairs,
 		Base:        p.Base,
 		Head:        p.Head,
 	})

@@ -80,7 +80,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	if !rel.Deploy() {
 		sh.noDeploy = "release.deploy is not set for " + name
 	}
-	r, err := Run(ctx, b, p, BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Steps: sh.steps()})
+	r, err := Run(ctx, b, p, BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs(), Steps: sh.steps()})
 	if err != nil {
 		return nil, err
 	}

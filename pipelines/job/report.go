@@ -51,12 +51,25 @@ func (s Secrets) values() []string {
 		p.AWS.SecretAccessKey, p.AWS.SessionToken}
 }
 
+// pairs lists the basic-authentication pairs among the secrets, whose
+// base64 "user:password" is scrubbed too (git sends a GitHub token as the
+// password of x-access-token).
+func (s Secrets) pairs() []run.Pair {
+	p := s.Publish
+	return []run.Pair{{Username: p.RegistryUsername, Password: p.RegistryPassword}, {Username: p.PyPIUsername, Password: p.PyPIPassword},
+		{Username: p.HTTPUsername, Password: p.HTTPPassword}, {Username: "x-access-token", Password: s.GitHubToken},
+		{Username: "__token__", Password: p.PyPIPassword}}
+}
+
+// redactor replaces every form of every secret with "***".
+func (s Secrets) redactor() func(string) string { return run.Redactor(s.values(), s.pairs()...) }
+
 // scrub returns err with every secret value replaced by "***" (nil for nil).
 func (s Secrets) scrub(err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.New(run.Redactor(s.values())(err.Error()))
+	return errors.New(s.redactor()(err.Error()))
 }
 
 // Report is a finished ci or release run.
@@ -117,7 +130,7 @@ func newReport(d trigger.Decision, r *Result, info string, warnings []string, se
 	for _, n := range warnings {
 		files[ghactions.AnnotationsFile] = append(files[ghactions.AnnotationsFile], "::warning title=monopipe::"+escapeCommand(n)+"\n"...)
 	}
-	redact := run.Redactor(secrets.values())
+	redact := secrets.redactor()
 	for name, data := range files {
 		files[name] = []byte(redact(string(data)))
 	}
