@@ -76,6 +76,7 @@ type Builder struct {
 	source *dagger.Directory
 	images manifest.Images
 	comps  map[string]*manifest.Component
+	scope  CacheScope
 
 	mu    sync.Mutex
 	memo  map[string]*memo
@@ -107,14 +108,26 @@ type memo struct {
 // hashing, so a component's cache survives changes elsewhere. A directory
 // changed afterwards (WithNewFile, WithDirectory) is keyed by how it was
 // made instead, and every component then runs again.
-func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace, comps map[string]*manifest.Component) *Builder {
+func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace, comps map[string]*manifest.Component, opts ...Option) *Builder {
 	images := manifest.Images{}
 	if ws != nil {
 		images = ws.Images
 	}
 	images = images.WithDefaults()
-	return &Builder{client: client, source: source, images: images, comps: comps, memo: map[string]*memo{}}
+	b := &Builder{client: client, source: source, images: images, comps: comps, memo: map[string]*memo{}}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
 }
+
+// Option configures a Builder.
+type Option func(*Builder)
+
+// WithCacheScope names the repository and trust level whose cache volumes
+// the containers mount (see CacheVolumeName); without it they are the
+// untrusted volumes of an unknown ("local") repository.
+func WithCacheScope(s CacheScope) Option { return func(b *Builder) { b.scope = s } }
 
 // Pipeline is one component's build and test, defined but not run.
 type Pipeline struct {
@@ -239,11 +252,12 @@ func (b *Builder) tree(in inputs, extra ...string) *dagger.Directory {
 
 // prepare returns a container of image with the filtered tree at /src, the
 // working directory at the component's folder, the dependencies' Files at
-// /deps/<name>, the component's env and the given cache volumes.
+// /deps/<name>, the component's env and the given cache volumes (in the
+// Builder's cache scope).
 func (b *Builder) prepare(in inputs, image string, tree *dagger.Directory, caches map[string]string) *dagger.Container {
 	ctr := b.client.Container().From(image)
 	for _, p := range sortedKeys(caches) {
-		ctr = ctr.WithMountedCache(p, b.client.CacheVolume("monopipe-"+caches[p]))
+		ctr = ctr.WithMountedCache(p, b.client.CacheVolume(CacheVolumeName(b.scope, caches[p])))
 	}
 	for _, d := range sortedKeys(in.deps) {
 		ctr = ctr.WithMountedDirectory(path.Join(depsPath, d), in.deps[d])

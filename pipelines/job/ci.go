@@ -155,7 +155,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	}
 	gh.planned(ctx, p)
 
-	b := build.New(client, source, p.Workspace, p.Manifests)
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(dir, t.Repo.String(), d.Trusted)))
 	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {
@@ -177,6 +177,19 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	}
 	gh.finished(ctx, p, r.Results)
 	return newReport(d, r, "", gh.warnings, o.Secrets)
+}
+
+// cacheScope is the cache scope of a run in the repository checked out in
+// dir: repo (owner/name), else the one its origin remote names, else none.
+func cacheScope(dir, repo string, trusted bool) build.CacheScope {
+	if repo == "" {
+		repo, _ = originRepo(dir) // none: the "local" scope
+	}
+	s := build.CacheScope{Repo: repo, Trust: build.Untrusted}
+	if trusted {
+		s.Trust = build.Trusted
+	}
+	return s
 }
 
 // planBuild plans a build run on the repository in dir, then decides with

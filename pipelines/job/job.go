@@ -74,12 +74,23 @@ type Result struct {
 // first, independent ones in parallel, carrying on past failures (a failed
 // component's dependents are skipped). The returned error is for failures
 // to plan or to talk to the engine; component failures are in Result.Err.
+//
+// Its caches are the untrusted ones (see build.CacheVolumeName) of the
+// repository the origin remote names: a laptop's or another branch's build
+// never writes the caches a base-branch build reads.
 func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory, opts BuildOptions) (*Result, error) {
-	p, err := Plan(ctx, source, opts.Plan)
+	dir, err := Checkout(ctx, source)
 	if err != nil {
 		return nil, err
 	}
-	return Run(ctx, build.New(client, source, p.Workspace, p.Manifests), p, opts)
+	defer os.RemoveAll(dir)
+	opts.Plan.Dir = dir
+	p, err := plan.Make(ctx, opts.Plan)
+	if err != nil {
+		return nil, err
+	}
+	scope := cacheScope(dir, "", false)
+	return Run(ctx, build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope)), p, opts)
 }
 
 // Run builds and tests the components of a plan made beforehand with b, the

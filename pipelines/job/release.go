@@ -64,11 +64,11 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 		return nil, err
 	}
 	p.Reason = fmt.Sprintf("release %s of %s", rel.Version, name)
-	d := trigger.Decision{Action: trigger.ActionRelease, Head: rel.Commit, Tag: o.Tag, Publish: true, Deploy: rel.Deploy(), Secrets: true,
+	d := trigger.Decision{Action: trigger.ActionRelease, Head: rel.Commit, Tag: o.Tag, Publish: true, Deploy: rel.Deploy(), Secrets: true, Trusted: true,
 		Reason: fmt.Sprintf("tag %s: release %s %s", o.Tag, name, rel.Version)}
 	fmt.Fprintln(log, d.Reason)
 
-	b := build.New(client, source, p.Workspace, p.Manifests)
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(dir, o.Repo, d.Trusted)))
 	sh, err := newShipper(b, p.Workspace)
 	if err != nil {
 		return nil, err

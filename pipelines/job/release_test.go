@@ -11,6 +11,7 @@ import (
 
 	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/internal/wanterr"
+	"github.com/monopipe/monopipe/pipelines/build"
 	"github.com/monopipe/monopipe/pipelines/github"
 )
 
@@ -147,4 +148,26 @@ func TestGitHubRelease(t *testing.T) {
 	srv.Close()
 	_, err = githubRelease(ctx, gh, rel, false)
 	wanterr.Check(t, err, "built and published, but the GitHub release failed (re-run to finish)")
+}
+
+// TestCacheScope: a run's caches are its repository's (the trigger's, else
+// the origin remote's, never the remote's credential) at its trust level.
+func TestCacheScope(t *testing.T) {
+	r := releaseRepo(t)
+	r.Git("remote", "set-url", "origin", "https://x-access-token:ghs_SECRET@github.com/acme/mono.git")
+	bare := gittest.New(t)
+	for _, tc := range []struct {
+		dir, repo string
+		trusted   bool
+		want      build.CacheScope
+	}{
+		{r.Dir, "", true, build.CacheScope{Repo: "acme/mono", Trust: build.Trusted}},
+		{r.Dir, "", false, build.CacheScope{Repo: "acme/mono", Trust: build.Untrusted}},
+		{r.Dir, "fork/mono", false, build.CacheScope{Repo: "fork/mono", Trust: build.Untrusted}},
+		{bare.Dir, "", true, build.CacheScope{Repo: "", Trust: build.Trusted}},
+	} {
+		if got := cacheScope(tc.dir, tc.repo, tc.trusted); got != tc.want {
+			t.Errorf("cacheScope(%s, %q, %v) = %+v, want %+v", tc.dir, tc.repo, tc.trusted, got, tc.want)
+		}
+	}
 }

@@ -72,7 +72,7 @@ func TestFromGitHubAndDecide(t *testing.T) {
 		{
 			name: "first push of the base branch", event: "push", file: "push-new-branch.json", base: "master",
 			want:    Trigger{Event: EventPush, BaseSHA: detect.ZeroID, HeadSHA: pushHead, Branch: "master", Repo: helloWorld},
-			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: pushHead, Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionBuild, Base: detect.ZeroID, Head: pushHead, Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "first push of a feature branch", event: "push", file: "push-new-branch.json", base: "main",
@@ -90,7 +90,7 @@ func TestFromGitHubAndDecide(t *testing.T) {
 			name: "later push to the base branch", event: "push", file: "push-new-branch.json", base: "master",
 			edits:   map[string]any{"before": prBase, "created": false},
 			want:    Trigger{Event: EventPush, BaseSHA: prBase, HeadSHA: pushHead, Branch: "master", Repo: helloWorld},
-			decided: Decision{Action: ActionBuild, Base: prBase, Head: pushHead, Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionBuild, Base: prBase, Head: pushHead, Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "force push to a branch", event: "push", file: "push-new-branch.json", base: "main",
@@ -113,7 +113,7 @@ func TestFromGitHubAndDecide(t *testing.T) {
 			name: "tag pushed", event: "push", file: "push-tag-deleted.json", base: "master",
 			edits:   map[string]any{"ref": "refs/tags/api/v1.2.3", "before": detect.ZeroID, "after": pushHead, "deleted": false, "created": true},
 			want:    Trigger{Event: EventTag, HeadSHA: pushHead, Tag: "api/v1.2.3", Repo: helloWorld},
-			decided: Decision{Action: ActionRelease, Head: pushHead, Tag: "api/v1.2.3", Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionRelease, Head: pushHead, Tag: "api/v1.2.3", Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "pull request opened", event: "pull_request", file: "pull_request-opened.json", base: "master",
@@ -146,7 +146,7 @@ func TestFromGitHubAndDecide(t *testing.T) {
 		{
 			name: "workflow_dispatch on the base branch", event: "workflow_dispatch", file: "workflow_dispatch.json", sha: envSHA, base: "master",
 			want:    Trigger{Event: EventManual, HeadSHA: envSHA, Branch: "master", Repo: Repo{Owner: "octo-org", Name: "octo-repo"}},
-			decided: Decision{Action: ActionBuild, Head: envSHA, Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionBuild, Head: envSHA, Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "workflow_dispatch on a tag", event: "workflow_dispatch", file: "workflow_dispatch.json", sha: envSHA, base: "master",
@@ -157,7 +157,7 @@ func TestFromGitHubAndDecide(t *testing.T) {
 		{
 			name: "tag created", event: "create", file: "create-tag.json", sha: envSHA, base: "master",
 			want:    Trigger{Event: EventTag, HeadSHA: envSHA, Tag: "simple-tag", Repo: helloWorld},
-			decided: Decision{Action: ActionRelease, Head: envSHA, Tag: "simple-tag", Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionRelease, Head: envSHA, Tag: "simple-tag", Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "branch created", event: "create", file: "create-tag.json", sha: envSHA, base: "master",
@@ -168,7 +168,7 @@ func TestFromGitHubAndDecide(t *testing.T) {
 		{
 			name: "release published", event: "release", file: "release-published.json", sha: envSHA, base: "master",
 			want:    Trigger{Event: EventTag, HeadSHA: envSHA, Tag: "0.0.1", Repo: helloWorld},
-			decided: Decision{Action: ActionRelease, Head: envSHA, Tag: "0.0.1", Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionRelease, Head: envSHA, Tag: "0.0.1", Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 	}
 	for _, tc := range tests {
@@ -230,7 +230,7 @@ func TestFromCircleCI(t *testing.T) {
 		{
 			name: "push to main", env: map[string]string{"CIRCLE_BRANCH": "main"}, base: base,
 			want:    Trigger{Event: EventPush, BaseSHA: base, HeadSHA: sha, Branch: "main", Repo: acme},
-			decided: Decision{Action: ActionBuild, Base: base, Head: sha, Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionBuild, Base: base, Head: sha, Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "first pipeline of a branch has no base revision", env: map[string]string{"CIRCLE_BRANCH": "feature"},
@@ -259,7 +259,7 @@ func TestFromCircleCI(t *testing.T) {
 		{
 			name: "tag", env: map[string]string{"CIRCLE_TAG": "api/v1.0.0"}, base: base,
 			want:    Trigger{Event: EventTag, HeadSHA: sha, Tag: "api/v1.0.0", Repo: acme},
-			decided: Decision{Action: ActionRelease, Head: sha, Tag: "api/v1.0.0", Publish: true, Deploy: true, Secrets: true},
+			decided: Decision{Action: ActionRelease, Head: sha, Tag: "api/v1.0.0", Publish: true, Deploy: true, Secrets: true, Trusted: true},
 		},
 		{
 			name: "bad pull request value", env: map[string]string{"CIRCLE_PULL_REQUEST": "https://github.com/acme/mono/pull/abc"},
