@@ -77,7 +77,7 @@ func TestPrepare(t *testing.T) {
 		{name: "no such tag", o: ReleaseOptions{Tag: "api/v9.9.9", Secrets: withToken}, wantErr: "api/v9.9.9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rel, gh, err := prepare(r.Dir, tc.o)
+			rel, gh, err := prepare(context.Background(), r.Dir, tc.o)
 			if wanterr.Check(t, err, tc.wantErr) {
 				return
 			}
@@ -89,13 +89,13 @@ func TestPrepare(t *testing.T) {
 
 	// The checkout is not at the tag.
 	r.Commit("later", map[string]string{"services/api/main.go": "package main\n"})
-	_, _, err := prepare(r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
+	_, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
 	wanterr.Check(t, err, "check out the tag")
 
 	// No origin and no --repo.
 	r.Git("checkout", "-q", "api/v1.2.0")
 	r.Git("remote", "remove", "origin")
-	_, _, err = prepare(r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
+	_, _, err = prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
 	wanterr.Check(t, err, "pass --repo owner/name")
 }
 
@@ -103,7 +103,7 @@ func TestPrepare(t *testing.T) {
 // documented REST calls: look the tag's release up, then create it.
 func TestGitHubRelease(t *testing.T) {
 	r := releaseRepo(t)
-	rel, _, err := prepare(r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DryRun: true})
+	rel, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +169,42 @@ func TestCacheScope(t *testing.T) {
 		if got := cacheScope(tc.dir, tc.repo, tc.trusted); got != tc.want {
 			t.Errorf("cacheScope(%s, %q, %v) = %+v, want %+v", tc.dir, tc.repo, tc.trusted, got, tc.want)
 		}
+	}
+}
+
+// TestPrepareDirty: a release refuses a checkout with uncommitted or
+// untracked files; git-ignored files are left alone (the build reads the
+// tag's git tree, which has none of them).
+func TestPrepareDirty(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(r *gittest.Repo)
+		wantErr string
+	}{
+		{name: "clean"},
+		{name: "ignored file", change: func(r *gittest.Repo) {
+			r.Commit("ignore", map[string]string{".gitignore": "*.log\n"})
+			r.Git("tag", "-f", "api/v1.2.0")
+			r.Write(map[string]string{"services/api/debug.log": "x\n"})
+		}},
+		{name: "modified", change: func(r *gittest.Repo) {
+			r.Write(map[string]string{"services/api/VERSION": "1.2.0-dirty\n"})
+		}, wantErr: "uncommitted or untracked files (services/api/VERSION)"},
+		{name: "untracked", change: func(r *gittest.Repo) {
+			r.Write(map[string]string{"services/api/extra.go": "package main\n"})
+		}, wantErr: "uncommitted or untracked files (services/api/extra.go): a release builds exactly the tagged commit"},
+		{name: "staged", change: func(r *gittest.Repo) {
+			r.Write(map[string]string{"services/api/a.go": "package main\n"})
+			r.Git("add", "-A")
+		}, wantErr: "uncommitted or untracked files (services/api/a.go)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := releaseRepo(t)
+			if tc.change != nil {
+				tc.change(r)
+			}
+			_, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DryRun: true})
+			wanterr.Check(t, err, tc.wantErr)
+		})
 	}
 }
