@@ -46,6 +46,8 @@ type Workspace struct {
 	FullRebuildMarker string `yaml:"fullRebuildMarker"`
 	// Images overrides the default base image of each kind (to use a mirror).
 	Images Images `yaml:"images"`
+	// Build holds workspace-wide build defaults (build.secrets).
+	Build WorkspaceBuild `yaml:"build"`
 	// Publish holds workspace-wide publish defaults; components override them.
 	Publish Publish `yaml:"publish"`
 	// Deploy holds workspace-wide deploy defaults; components override them.
@@ -137,6 +139,9 @@ func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 	if err := checkGlobs(name, root, "components", "global", "ignore"); err != nil {
 		return nil, err
 	}
+	if err := validateSecrets(name, root, ws.Build.Secrets); err != nil {
+		return nil, err
+	}
 	if rel := mappingValue(root, "release"); rel != nil {
 		if err := checkGlobs(name, rel, "branches"); err != nil {
 			return nil, err
@@ -187,6 +192,9 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 		return nil, err
 	}
 	if err := validateSections(p, root, c.Publish, c.Deploy); err != nil {
+		return nil, err
+	}
+	if err := validateSecrets(p, root, c.Build.Secrets); err != nil {
 		return nil, err
 	}
 	if c.Release.Branches != nil {
