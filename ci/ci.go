@@ -73,9 +73,17 @@ func (m *Monopipe) Ci(
 	// Build and test, and only print what publish and deploy would do.
 	// +optional
 	dryRun bool,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (*dagger.Directory, error) {
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
 	if err != nil {
+		return nil, err
+	}
+	if s.Build, err = readBuildSecrets(ctx, secret); err != nil {
 		return nil, err
 	}
 	var payload []byte
@@ -139,9 +147,17 @@ func (m *Monopipe) Release(
 	// Build and test, and only print what would be published and released.
 	// +optional
 	dryRun bool,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (*dagger.Directory, error) {
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
 	if err != nil {
+		return nil, err
+	}
+	if s.Build, err = readBuildSecrets(ctx, secret); err != nil {
 		return nil, err
 	}
 	c, src, err := connect(ctx, source)

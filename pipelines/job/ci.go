@@ -155,7 +155,11 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	}
 	gh.planned(ctx, p)
 
-	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(dir, t.Repo.String(), d.Trusted)))
+	var buildSecrets map[string]string
+	if d.Secrets { // a fork's pull request gets none
+		buildSecrets = o.Secrets.Build
+	}
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(dir, t.Repo.String(), d.Trusted)), build.WithSecrets(buildSecrets))
 	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {
@@ -173,6 +177,9 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	}
 	r, err := Run(ctx, b, p, opts)
 	if err != nil {
+		if !d.Secrets {
+			err = fmt.Errorf("%w\n(a pull request from a fork gets no secrets)", err)
+		}
 		return nil, err
 	}
 	gh.finished(ctx, p, r.Results)

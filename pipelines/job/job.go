@@ -59,6 +59,10 @@ type BuildOptions struct {
 	// Pairs are basic-authentication credentials, redacted in their
 	// base64 "user:password" form too.
 	Pairs []run.Pair
+	// BuildSecrets are the build secrets' values by name (--secret), for
+	// the components whose build.secrets name them (Build only; Run takes
+	// them from its Builder). Add them to Secrets too.
+	BuildSecrets map[string]string
 }
 
 // Result is a finished build.
@@ -90,13 +94,23 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 		return nil, err
 	}
 	scope := cacheScope(dir, "", false)
-	return Run(ctx, build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope)), p, opts)
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
+	return Run(ctx, b, p, opts)
 }
 
 // Run builds and tests the components of a plan made beforehand with b, the
 // Builder of the same repository, like Build; opts.Plan is ignored. Extra
-// steps that need the components' outputs take them from b.
+// steps that need the components' outputs take them from b. A build secret
+// that a component (or one it depends on) needs and b was not given fails
+// it before any step runs, naming every such component and secret.
 func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions) (*Result, error) {
+	names := make([]string, len(p.Components))
+	for i, c := range p.Components {
+		names[i] = c.Name
+	}
+	if err := b.Secrets(names); err != nil {
+		return nil, err // before any step runs
+	}
 	steps := b.Steps(opts.Steps...)
 	if opts.TestOnly {
 		steps = append([]run.Step{b.TestStep()}, opts.Steps...)

@@ -30,6 +30,9 @@ type Secrets struct {
 	GitHubToken string
 	// Publish holds the registry, package index and AWS credentials.
 	Publish publish.Secrets
+	// Build are the build secrets by name (--secret), which components'
+	// build.secrets hand to their build and test steps.
+	Build map[string]string
 }
 
 // String names which secrets are set.
@@ -38,7 +41,11 @@ func (s Secrets) String() string {
 	if s.GitHubToken != "" {
 		gh = "github "
 	}
-	return gh + s.Publish.String()
+	out := gh + s.Publish.String()
+	if len(s.Build) > 0 {
+		out += fmt.Sprintf(" build%v", slices.Sorted(maps.Keys(s.Build)))
+	}
+	return out
 }
 
 // GoString is String.
@@ -47,8 +54,12 @@ func (s Secrets) GoString() string { return s.String() }
 // values lists every secret value, for scrubbing.
 func (s Secrets) values() []string {
 	p := s.Publish
-	return []string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
+	out := []string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
 		p.AWS.SecretAccessKey, p.AWS.SessionToken}
+	for _, name := range slices.Sorted(maps.Keys(s.Build)) {
+		out = append(out, s.Build[name])
+	}
+	return out
 }
 
 // pairs lists the basic-authentication pairs among the secrets, whose
