@@ -86,6 +86,18 @@ func TestReleaseBranches(t *testing.T) {
 	if err == nil || err.Error() != `monopipe.yaml:4: branches: bad glob "release/["` {
 		t.Errorf("bad glob: err = %v", err)
 	}
+	// Which commits may be released changes no component.
+	other, err := ParseWorkspace("monopipe.yaml", []byte("release:\n  branches: [\"release/*\", \"hotfix/*\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := ParseComponent("c/component.yaml", []byte("name: a\nkind: go\n"))
+	if ch := SettingsChanges(ws, other, c); len(ch) != 0 {
+		t.Errorf("release.branches changes a component: %v", ch)
+	}
+	if !reflect.DeepEqual(Settings(ws, c), Settings(other, c)) {
+		t.Errorf("release.branches enters the settings: %v", Settings(other, c))
+	}
 	_, err = ParseComponent("c/component.yaml", []byte("name: a\nkind: go\nrelease:\n  deploy: true\n  branches: [\"*\"]\n"))
 	if err == nil || err.Error() != "c/component.yaml:5: release.branches is a workspace setting: set it in monopipe.yaml" {
 		t.Errorf("component: err = %v", err)

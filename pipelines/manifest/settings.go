@@ -60,6 +60,9 @@ func SettingsChanges(base, head *Workspace, c *Component) []string {
 	out = appendChanged(out, "deploy", db, dh, errB != nil || errH != nil)
 	rb, errB := base.Release.Merge(c.Release)
 	rh, errH := head.Release.Merge(c.Release)
+	// release.branches says which commits may be released, not what a
+	// component is: its change selects nothing.
+	rb.Branches, rh.Branches = nil, nil
 	out = appendChanged(out, "release", rb, rh, errB != nil || errH != nil)
 	if workspaceSecrets(base, c) != workspaceSecrets(head, c) {
 		out = append(out, "build.secrets")
@@ -207,6 +210,7 @@ func Settings(ws *Workspace, c *Component) []string {
 	d, err := ws.Deploy.Merge(c.Deploy)
 	out = appendLeaves(out, "deploy", reflect.ValueOf(d), err)
 	r, err := ws.Release.Merge(c.Release)
+	r.Branches = nil // which commits may be released, not what is built
 	out = appendLeaves(out, "release", reflect.ValueOf(r), err)
 	if sec := workspaceSecrets(ws, c); sec != "" {
 		out = append(out, "build.secrets="+sec)
