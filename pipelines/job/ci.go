@@ -127,7 +127,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		fmt.Fprintln(o.log(), d.Reason)
 		return newReport(d, nil, "", nil, o.Secrets)
 	case trigger.ActionRelease:
-		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), Secrets: o.Secrets,
+		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), DefaultBranch: t.DefaultBranch, Secrets: o.Secrets,
 			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
 	}
 	dir, err := Checkout(ctx, source)

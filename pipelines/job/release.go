@@ -26,8 +26,12 @@ type ReleaseOptions struct {
 	Tag string
 	// Repo is the GitHub repository, owner/name; default the one the
 	// checkout's origin remote names.
-	Repo    string
-	Secrets Secrets
+	Repo string
+	// DefaultBranch is the repository's default branch as the CI host
+	// names it ("" when unknown): its monopipe.yaml says which branches a
+	// release tag may be on (see release.CheckReachable).
+	DefaultBranch string
+	Secrets       Secrets
 	// GitHubAPI is the GitHub API root; default https://api.github.com/.
 	GitHubAPI string
 	// DryRun builds and tests, and only prints what publish, deploy and the
@@ -128,7 +132,7 @@ func githubRelease(ctx context.Context, gh *github.Client, rel *release.Release,
 // uncommitted or untracked files, and the GitHub client for the release
 // (nil when none is made).
 func prepare(ctx context.Context, dir string, o ReleaseOptions) (*release.Release, *github.Client, error) {
-	rel, err := release.Prepare(dir, o.Tag)
+	rel, err := release.PrepareFrom(dir, o.Tag, o.DefaultBranch)
 	if err != nil {
 		return nil, nil, err
 	}

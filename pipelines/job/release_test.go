@@ -208,3 +208,14 @@ func TestPrepareDirty(t *testing.T) {
 		})
 	}
 }
+
+// TestPrepareDefaultBranch: the CI host's default branch is where a
+// release reads which branches it may come from.
+func TestPrepareDefaultBranch(t *testing.T) {
+	r := releaseRepo(t)
+	if _, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DefaultBranch: "main", DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DefaultBranch: "trunk", DryRun: true})
+	wanterr.Check(t, err, "no branch trunk (local or remote-tracking) in the clone")
+}

@@ -58,51 +58,68 @@ func branchRefs(repo *git.Repository) ([]branchRef, error) {
 	return append(local, remote...), nil
 }
 
-// releaseBranches reads release.branches from monopipe.yaml at the tip of
-// the base branch (the first of its local and remote-tracking refs that
-// has one): what the reviewed history allows, not what the tag says.
-func releaseBranches(repo *git.Repository, base []branchRef) ([]string, error) {
-	for _, b := range base {
-		c, err := repo.CommitObject(b.hash)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", b.ref, err)
-		}
-		tree, err := c.Tree()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", b.ref, err)
-		}
-		ws, err := manifest.ReadWorkspace(detect.TreeFS(tree))
-		if err != nil {
-			return nil, fmt.Errorf("%s at %s: %w", manifest.WorkspaceFile, b.ref, err)
-		}
-		return ws.Release.Branches, nil
+// workspaceAt reads monopipe.yaml at the tip of a branch (the first of its
+// local and remote-tracking refs).
+func workspaceAt(repo *git.Repository, refs []branchRef) (*manifest.Workspace, error) {
+	b := refs[0]
+	c, err := repo.CommitObject(b.hash)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", b.ref, err)
 	}
-	return nil, nil
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", b.ref, err)
+	}
+	ws, err := manifest.ReadWorkspace(detect.TreeFS(tree))
+	if err != nil {
+		return nil, fmt.Errorf("%s at %s: %w", manifest.WorkspaceFile, b.ref, err)
+	}
+	return ws, nil
+}
+
+// named are the refs of the branch called name.
+func named(refs []branchRef, name string) []branchRef {
+	var out []branchRef
+	for _, b := range refs {
+		if b.name == name {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // CheckReachable checks that commit, which tag points at, is in the
-// history of the base branch or of a branch that release.branches (read
-// from the base branch's monopipe.yaml) names: a release is made from
-// reviewed history only. Local and remote-tracking branches both count.
-// It returns the branch that holds the commit.
-func CheckReachable(repo *git.Repository, tag string, commit *object.Commit, baseBranch string) (string, error) {
+// history of the base branch or of a branch that release.branches names:
+// a release is made from reviewed history only. Local and remote-tracking
+// branches both count. It returns the branch that holds the commit.
+//
+// The rules are read from a branch, never from the tag: from the
+// repository's default branch when the CI host names it (defaultBranch:
+// its monopipe.yaml gives baseBranch and release.branches), else from the
+// base branch the tag's monopipe.yaml names (tagBase), whose own
+// monopipe.yaml must name itself.
+func CheckReachable(repo *git.Repository, tag string, commit *object.Commit, tagBase, defaultBranch string) (string, error) {
 	refs, err := branchRefs(repo)
 	if err != nil {
 		return "", fmt.Errorf("tag %s: %w", tag, err)
 	}
-	var base []branchRef
-	for _, b := range refs {
-		if b.name == baseBranch {
-			base = append(base, b)
-		}
+	from := tagBase
+	if defaultBranch != "" {
+		from = defaultBranch
 	}
-	if len(base) == 0 {
-		return "", fmt.Errorf("tag %s: no branch %s (local or remote-tracking) in the clone to check that the tag is on it: fetch it (actions/checkout with fetch-depth: 0)", tag, baseBranch)
+	cfgRefs := named(refs, from)
+	if len(cfgRefs) == 0 {
+		return "", fmt.Errorf("tag %s: no branch %s (local or remote-tracking) in the clone to check that the tag is on it: fetch it (actions/checkout with fetch-depth: 0)", tag, from)
 	}
-	patterns, err := releaseBranches(repo, base)
+	ws, err := workspaceAt(repo, cfgRefs)
 	if err != nil {
 		return "", fmt.Errorf("tag %s: %w", tag, err)
 	}
+	baseBranch := ws.BaseBranch
+	if defaultBranch == "" && baseBranch != tagBase {
+		return "", fmt.Errorf("tag %s: the tag's %s names base branch %s, but %s on %s names %s", tag, manifest.WorkspaceFile, tagBase, manifest.WorkspaceFile, tagBase, baseBranch)
+	}
+	patterns := ws.Release.Branches
 	for _, b := range refs {
 		if b.name != baseBranch && !pathglob.Any(patterns, b.name) {
 			continue
@@ -130,5 +147,5 @@ func CheckReachable(repo *git.Repository, tag string, commit *object.Commit, bas
 		where += " or a release branch (release.branches: " + strings.Join(patterns, ", ") + ")"
 	}
 	return "", fmt.Errorf("tag %s: commit %s is not on %s: a release is made only from reviewed history; tag a commit of %s, or list its branch under release.branches in %s on %s",
-		tag, commit.Hash.String()[:12], where, baseBranch, manifest.WorkspaceFile, baseBranch)
+		tag, commit.Hash.String()[:12], where, baseBranch, manifest.WorkspaceFile, from)
 }

@@ -16,9 +16,11 @@ func TestPrepareReachable(t *testing.T) {
 		// setup makes the history on top of main's first commit (which
 		// has monopipe.yaml "baseBranch: main\n" and api 1.0.0), and
 		// returns the tag to release.
-		setup   func(r *gittest.Repo) string
-		want    string // branch
-		wantErr string
+		setup func(r *gittest.Repo) string
+		// defaultBranch is the default branch the CI host names.
+		defaultBranch string
+		want          string // branch
+		wantErr       string
 	}{
 		{name: "on main", setup: func(r *gittest.Repo) string {
 			r.Git("tag", "api/v1.0.0")
@@ -75,6 +77,32 @@ func TestPrepareReachable(t *testing.T) {
 			r.Git("branch", "-D", "main")
 			return "api/v1.0.0"
 		}, wantErr: "no branch main (local or remote-tracking) in the clone"},
+		{name: "a branch that names itself the base branch, with the host's default branch", setup: func(r *gittest.Repo) string {
+			r.Git("checkout", "-q", "-b", "evil")
+			r.Commit("I am the base now", map[string]string{"monopipe.yaml": "baseBranch: evil\n", "api/VERSION": "1.0.1\n"})
+			r.Git("tag", "api/v1.0.1")
+			r.Git("checkout", "-q", "main")
+			return "api/v1.0.1"
+		}, defaultBranch: "main", wantErr: "is not on the base branch main:"},
+		{name: "the default branch's monopipe.yaml names the base branch", setup: func(r *gittest.Repo) string {
+			r.Git("checkout", "-q", "-b", "trunk")
+			r.Git("tag", "api/v1.0.0")
+			r.Git("checkout", "-q", "main")
+			r.Commit("base is trunk", map[string]string{"monopipe.yaml": "baseBranch: trunk\n"})
+			return "api/v1.0.0"
+		}, defaultBranch: "main", want: "trunk"},
+		{name: "the host's default branch is missing", setup: func(r *gittest.Repo) string {
+			r.Git("tag", "api/v1.0.0")
+			return "api/v1.0.0"
+		}, defaultBranch: "master", wantErr: "no branch master (local or remote-tracking) in the clone"},
+		{name: "the base branch does not name itself", setup: func(r *gittest.Repo) string {
+			r.Git("checkout", "-q", "-b", "develop")
+			r.Commit("base develop", map[string]string{"monopipe.yaml": "baseBranch: develop\n"})
+			r.Git("tag", "api/v1.0.0")
+			r.Git("checkout", "-q", "main")
+			r.Git("branch", "-f", "develop", "main")
+			return "api/v1.0.0"
+		}, wantErr: "the tag's monopipe.yaml names base branch develop, but monopipe.yaml on develop names main"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +113,7 @@ func TestPrepareReachable(t *testing.T) {
 			}
 			r.Commit("init", files)
 			tag := tt.setup(r)
-			rel, err := Prepare(r.Dir, tag)
+			rel, err := PrepareFrom(r.Dir, tag, tt.defaultBranch)
 			if wanterr.Check(t, err, tt.wantErr) {
 				return
 			}

@@ -37,7 +37,12 @@ func (r *Release) Name() string { return r.Component.Name + " " + r.Version.Stri
 // recorded version, checks that the tag is on the base branch or a release
 // branch (see CheckReachable), and computes the release notes. Every failure is an
 // error that names the tag and what is wrong.
-func Prepare(dir, tag string) (*Release, error) {
+func Prepare(dir, tag string) (*Release, error) { return PrepareFrom(dir, tag, "") }
+
+// PrepareFrom is Prepare with the repository's default branch as the CI
+// host names it (GitHub's payload; "" when unknown), whose monopipe.yaml
+// then says which branches a tag may be on (see CheckReachable).
+func PrepareFrom(dir, tag, defaultBranch string) (*Release, error) {
 	r, err := detect.Open(dir)
 	if err != nil {
 		return nil, err
@@ -57,7 +62,7 @@ func Prepare(dir, tag string) (*Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tag %s: %w", tag, err)
 	}
-	branch, err := CheckReachable(repo, tag, commit, ws.BaseBranch)
+	branch, err := CheckReachable(repo, tag, commit, ws.BaseBranch, defaultBranch)
 	if err != nil {
 		return nil, err
 	}
