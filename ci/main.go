@@ -209,13 +209,10 @@ func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, secret []*
 	return r.Summary(), nil
 }
 
-// withBuildSecrets gives opts the build secrets' values, and their values
-// to redact.
+// withBuildSecrets gives opts the build secrets' values (job.Build
+// redacts them too).
 func withBuildSecrets(opts job.BuildOptions, values map[string]string) job.BuildOptions {
 	opts.BuildSecrets = values
-	for _, v := range values {
-		opts.Secrets = append(opts.Secrets, v)
-	}
 	return opts
 }
 

@@ -8,7 +8,9 @@ package job
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"dagger.io/dagger"
 
@@ -60,8 +62,8 @@ type BuildOptions struct {
 	// base64 "user:password" form too.
 	Pairs []run.Pair
 	// BuildSecrets are the build secrets' values by name (--secret), for
-	// the components whose build.secrets name them (Build only; Run takes
-	// them from its Builder). Add them to Secrets too.
+	// the components whose build.secrets name them (Build only, which
+	// redacts them too; Run takes them from its Builder).
 	BuildSecrets map[string]string
 }
 
@@ -92,6 +94,9 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 	p, err := plan.Make(ctx, opts.Plan)
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(opts.BuildSecrets)) {
+		opts.Secrets = append(opts.Secrets, opts.BuildSecrets[name])
 	}
 	scope := cacheScope(dir, "", false)
 	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
