@@ -174,8 +174,8 @@ func (m *Monopipe) Report(
 		return nil, err
 	}
 	defer c.Close()
-	opts := job.BuildOptions{TestOnly: testOnly, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}}
-	r, err := job.Build(ctx, c, src, withBuildSecrets(opts, values))
+	r, err := job.Build(ctx, c, src, job.BuildOptions{TestOnly: testOnly, BuildSecrets: values, // job.Build redacts them
+		Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, secret []*
 	if err != nil {
 		return "", err
 	}
-	opts = withBuildSecrets(opts, values)
+	opts.BuildSecrets = values // job.Build redacts them
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return "", err
@@ -207,13 +207,6 @@ func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, secret []*
 		return "", errors.New(r.Summary())
 	}
 	return r.Summary(), nil
-}
-
-// withBuildSecrets gives opts the build secrets' values (job.Build
-// redacts them too).
-func withBuildSecrets(opts job.BuildOptions, values map[string]string) job.BuildOptions {
-	opts.BuildSecrets = values
-	return opts
 }
 
 // readBuildSecrets reads the --secret values by name: the last segment of
