@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,7 +23,8 @@ type Pair struct {
 const minBase64Fragment = 8
 
 // Forms returns every form a secret can come back in: the value itself,
-// URL-encoded (query, path and user-info escaping), JSON-escaped (with and
+// URL-encoded (query, path, user-info and strict escaping, with upper and
+// lower case hex digits), JSON-escaped (with and
 // without HTML escaping, quotes removed), and base64 in the standard and
 // URL alphabets with and without padding, both of the value alone and, as
 // fragments, of the value at any alignment inside longer encoded text.
@@ -31,9 +33,13 @@ func Forms(secret string) []string {
 	if secret == "" {
 		return nil
 	}
-	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), jsonEscape(secret, true), jsonEscape(secret, false)}
+	escaped := []string{url.QueryEscape(secret), url.PathEscape(secret), strictEscape(secret)}
 	if u := url.UserPassword("u", secret).String(); strings.HasPrefix(u, "u:") {
-		forms = append(forms, u[len("u:"):])
+		escaped = append(escaped, u[len("u:"):])
+	}
+	forms := []string{secret, jsonEscape(secret, true), jsonEscape(secret, false)}
+	for _, e := range escaped {
+		forms = append(forms, e, lowerHex(e)) // other encoders write %2f
 	}
 	forms = append(forms, base64Forms(secret, true)...)
 	return dedupe(forms)
@@ -84,6 +90,41 @@ func base64Forms(s string, fragments bool) []string {
 		}
 	}
 	return out
+}
+
+// strictEscape percent-encodes every byte but RFC 3986's unreserved
+// characters (what JavaScript's encodeURIComponent and Python's quote(s,
+// safe="") write, give or take a few).
+func strictEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// lowerHex writes the hex digits of s's percent escapes in lower case.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lower(b[i+1]), lower(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // jsonEscape is s as json.Marshal writes it inside a string, without the

@@ -34,6 +34,7 @@ func secretForms() map[string]string {
 		"query-escaped":      url.QueryEscape(echoPass),
 		"path-escaped":       url.PathEscape(echoPass),
 		"json-escaped":       strings.Trim(string(json1), `"`),
+		"strictly escaped":   strictURL(echoPass),
 		"raw token":          echoTok,
 		"base64 of token":    base64.StdEncoding.EncodeToString([]byte(echoTok)),
 		"base64url of token": base64.RawURLEncoding.EncodeToString([]byte(echoTok)),
@@ -44,6 +45,20 @@ func secretForms() map[string]string {
 		forms["base64 "+name+" of password"] = enc.EncodeToString([]byte(echoPass))
 	}
 	return forms
+}
+
+// strictURL escapes like Python's quote(s, safe=""), with lower-case hex
+// digits as some encoders write them.
+func strictURL(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if strings.IndexByte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return b.String()
 }
 
 // echoServer answers every request with what it received: the
@@ -60,6 +75,7 @@ func echoServer(t *testing.T) *httptest.Server {
 		if tok := r.URL.Query().Get("token"); tok != "" {
 			fmt.Fprintf(w, "payload: %s\n", base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"x","tok":"`+tok+`"}`)))
 			fmt.Fprintf(w, "payload64: %s\n", base64.StdEncoding.EncodeToString([]byte("ab"+tok)))
+			fmt.Fprintf(w, "next: /login?password=%s\n", strictURL(r.URL.Query().Get("p")))
 		}
 	}))
 	t.Cleanup(srv.Close)
