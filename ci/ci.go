@@ -126,6 +126,13 @@ func (m *Monopipe) Release(
 	// The GitHub repository, owner/name (default: from the origin remote).
 	// +optional
 	repo string,
+	// The repository's default branch as the CI host names it
+	// (${{ github.event.repository.default_branch }}): its monopipe.yaml
+	// says which branches a release tag may be on. Default: the base
+	// branch the tag's monopipe.yaml names, whose own monopipe.yaml must
+	// agree.
+	// +optional
+	defaultBranch string,
 	// The GitHub API root ($GITHUB_API_URL; on GitHub Enterprise Server
 	// https://HOST/api/v3). Default: https://api.github.com/.
 	// +optional
@@ -165,7 +172,7 @@ func (m *Monopipe) Release(
 		return nil, err
 	}
 	defer c.Close()
-	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun})
+	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, DefaultBranch: defaultBranch, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun})
 	if err != nil {
 		return nil, err
 	}

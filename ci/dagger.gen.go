@@ -555,6 +555,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
 				}
 			}
+			var defaultBranch string
+			if inputArgs["defaultBranch"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["defaultBranch"]), &defaultBranch)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg defaultBranch", err))
+				}
+			}
 			var githubApiUrl string
 			if inputArgs["githubApiUrl"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["githubApiUrl"]), &githubApiUrl)
@@ -625,7 +632,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
 				}
 			}
-			return (*Monopipe).Release(&parent, ctx, source, tag, repo, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret)
+			return (*Monopipe).Release(&parent, ctx, source, tag, repo, defaultBranch, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret)
 		case "Report":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
