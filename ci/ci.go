@@ -86,12 +86,20 @@ func (m *Monopipe) Ci(
 	// Build and test, and only print what publish and deploy would do.
 	// +optional
 	dryRun bool,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (*dagger.Directory, error) {
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
 	if err == nil {
 		err = readAWS(ctx, &s, awsSessionToken, awsRoleArn, awsWebIdentityToken)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if s.Build, err = readBuildSecrets(ctx, secret); err != nil {
 		return nil, err
 	}
 	var payload []byte
@@ -134,6 +142,13 @@ func (m *Monopipe) Release(
 	// The GitHub repository, owner/name (default: from the origin remote).
 	// +optional
 	repo string,
+	// The repository's default branch as the CI host names it
+	// (${{ github.event.repository.default_branch }}): its monopipe.yaml
+	// says which branches a release tag may be on. Default: the base
+	// branch the tag's monopipe.yaml names, whose own monopipe.yaml must
+	// agree.
+	// +optional
+	defaultBranch string,
 	// The GitHub API root ($GITHUB_API_URL; on GitHub Enterprise Server
 	// https://HOST/api/v3). Default: https://api.github.com/.
 	// +optional
@@ -167,6 +182,11 @@ func (m *Monopipe) Release(
 	// Build and test, and only print what would be published and released.
 	// +optional
 	dryRun bool,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (*dagger.Directory, error) {
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
 	if err == nil {
@@ -175,12 +195,15 @@ func (m *Monopipe) Release(
 	if err != nil {
 		return nil, err
 	}
+	if s.Build, err = readBuildSecrets(ctx, secret); err != nil {
+		return nil, err
+	}
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun})
+	rep, err := job.Release(ctx, c, src, job.ReleaseOptions{Tag: tag, Repo: repo, DefaultBranch: defaultBranch, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun})
 	if err != nil {
 		return nil, err
 	}

@@ -240,7 +240,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg head", err))
 				}
 			}
-			return (*Monopipe).Build(&parent, ctx, source, changed, all, component, base, head)
+			var secret []*dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Monopipe).Build(&parent, ctx, source, changed, all, component, base, head, secret)
 		case "Ci":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -408,7 +415,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
+			var secret []*dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret)
 		case "Plan":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -583,6 +597,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
 				}
 			}
+			var defaultBranch string
+			if inputArgs["defaultBranch"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["defaultBranch"]), &defaultBranch)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg defaultBranch", err))
+				}
+			}
 			var githubApiUrl string
 			if inputArgs["githubApiUrl"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["githubApiUrl"]), &githubApiUrl)
@@ -667,7 +688,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Monopipe).Release(&parent, ctx, source, tag, repo, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun)
+			var secret []*dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Monopipe).Release(&parent, ctx, source, tag, repo, defaultBranch, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret)
 		case "Report":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -723,7 +751,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg testOnly", err))
 				}
 			}
-			return (*Monopipe).Report(&parent, ctx, source, changed, all, component, base, head, testOnly)
+			var secret []*dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Monopipe).Report(&parent, ctx, source, changed, all, component, base, head, testOnly, secret)
 		case "Test":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -772,7 +807,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg head", err))
 				}
 			}
-			return (*Monopipe).Test(&parent, ctx, source, changed, all, component, base, head)
+			var secret []*dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Monopipe).Test(&parent, ctx, source, changed, all, component, base, head, secret)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

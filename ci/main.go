@@ -9,12 +9,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	lib "dagger.io/dagger"
 
 	"dagger/monopipe/internal/dagger"
 
+	"github.com/monopipe/monopipe/pipelines/buildsecret"
 	"github.com/monopipe/monopipe/pipelines/job"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/trigger"
@@ -101,8 +103,13 @@ func (m *Monopipe) Build(
 	base string,
 	// +optional
 	head string,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (string, error) {
-	return m.run(ctx, source, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	return m.run(ctx, source, secret, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
 }
 
 // Test runs the affected components' tests only, where a kind separates
@@ -122,8 +129,13 @@ func (m *Monopipe) Test(
 	base string,
 	// +optional
 	head string,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (string, error) {
-	return m.run(ctx, source, job.BuildOptions{TestOnly: true, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	return m.run(ctx, source, secret, job.BuildOptions{TestOnly: true, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
 }
 
 // Report builds and tests like build and returns the report directory
@@ -147,13 +159,23 @@ func (m *Monopipe) Report(
 	// Run tests only, as test does.
 	// +optional
 	testOnly bool,
+	// Build secrets for components' build.secrets (repeatable):
+	// --secret env://NPM_TOKEN or --secret file:///path/NPM_TOKEN; the last
+	// segment of the URI is the secret's name.
+	// +optional
+	secret []*dagger.Secret,
 ) (*dagger.Directory, error) {
+	values, err := readBuildSecrets(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	r, err := job.Build(ctx, c, src, job.BuildOptions{TestOnly: testOnly, Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	r, err := job.Build(ctx, c, src, job.BuildOptions{TestOnly: testOnly, BuildSecrets: values, // job.Build redacts them
+		Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +188,12 @@ func (m *Monopipe) Report(
 
 // run builds and returns the summary; when a component failed, the error
 // carries the whole summary, since the CLI prints only the error then.
-func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, opts job.BuildOptions) (string, error) {
+func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, secret []*dagger.Secret, opts job.BuildOptions) (string, error) {
+	values, err := readBuildSecrets(ctx, secret)
+	if err != nil {
+		return "", err
+	}
+	opts.BuildSecrets = values // job.Build redacts them
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return "", err
@@ -180,6 +207,32 @@ func (m *Monopipe) run(ctx context.Context, source *dagger.Directory, opts job.B
 		return "", errors.New(r.Summary())
 	}
 	return r.Summary(), nil
+}
+
+// readBuildSecrets reads the --secret values by name: the last segment of
+// each secret's URI (env://NPM_TOKEN is NPM_TOKEN). Errors name the secret,
+// never its value.
+func readBuildSecrets(ctx context.Context, secrets []*dagger.Secret) (map[string]string, error) {
+	values := map[string]string{}
+	for i, s := range secrets {
+		uri, err := s.URI(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("--secret #%d: read its URI: %w", i+1, err)
+		}
+		name, err := buildsecret.NameFromURI(uri)
+		if err != nil {
+			return nil, fmt.Errorf("--secret #%d: %w", i+1, err)
+		}
+		if _, dup := values[name]; dup {
+			return nil, fmt.Errorf("--secret: two secrets are named %s", name)
+		}
+		v, err := s.Plaintext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("--secret %s: %w", name, err)
+		}
+		values[name] = v
+	}
+	return values, nil
 }
 
 // connect joins the function's session with the published SDK's client and

@@ -35,6 +35,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/monopipe/monopipe/pipelines/buildsecret"
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/pathglob"
@@ -76,6 +77,10 @@ type Builder struct {
 	source *dagger.Directory
 	images manifest.Images
 	comps  map[string]*manifest.Component
+	scope  CacheScope
+	ws     *manifest.Workspace
+	// secrets are the build secrets' values by name (--secret).
+	secrets map[string]string
 
 	mu    sync.Mutex
 	memo  map[string]*memo
@@ -107,14 +112,65 @@ type memo struct {
 // hashing, so a component's cache survives changes elsewhere. A directory
 // changed afterwards (WithNewFile, WithDirectory) is keyed by how it was
 // made instead, and every component then runs again.
-func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace, comps map[string]*manifest.Component) *Builder {
+func New(client *dagger.Client, source *dagger.Directory, ws *manifest.Workspace, comps map[string]*manifest.Component, opts ...Option) *Builder {
 	images := manifest.Images{}
 	if ws != nil {
 		images = ws.Images
 	}
 	images = images.WithDefaults()
-	return &Builder{client: client, source: source, images: images, comps: comps, memo: map[string]*memo{}}
+	b := &Builder{client: client, source: source, images: images, comps: comps, ws: ws, memo: map[string]*memo{}}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
 }
+
+// Option configures a Builder.
+type Option func(*Builder)
+
+// WithSecrets gives the values of build secrets by name (what --secret
+// gives): a component's build and test steps get those its build.secrets
+// (and the workspace's) name, as Dagger secrets; see package buildsecret.
+func WithSecrets(values map[string]string) Option { return func(b *Builder) { b.secrets = values } }
+
+// Secrets resolves the build secrets of the named components and of every
+// component they depend on (whose builds they need), and reports every
+// secret that was not given, naming component and secret, before anything
+// runs.
+func (b *Builder) Secrets(names []string) error {
+	need := map[string]bool{}
+	for _, n := range names {
+		need[n] = true
+		deps, err := b.closure(n)
+		if err != nil {
+			return err
+		}
+		for _, d := range deps {
+			need[d] = true
+		}
+	}
+	var errs []error
+	for _, n := range sortedKeys(need) {
+		c, ok := b.comps[n]
+		if !ok {
+			return fmt.Errorf("build: unknown component %q", n)
+		}
+		if _, err := b.secretSet(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// secretSet is what c's containers get of the build secrets.
+func (b *Builder) secretSet(c *manifest.Component) (buildsecret.Set, error) {
+	return buildsecret.Resolve(c.Name, manifest.BuildSecrets(b.ws, c), b.secrets)
+}
+
+// WithCacheScope names the repository and trust level whose cache volumes
+// the containers mount (see CacheVolumeName); without it they are the
+// untrusted volumes of an unknown ("local") repository.
+func WithCacheScope(s CacheScope) Option { return func(b *Builder) { b.scope = s } }
 
 // Pipeline is one component's build and test, defined but not run.
 type Pipeline struct {
@@ -162,7 +218,11 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := inputs{c: c, deps: map[string]*dagger.Directory{}}
+	set, err := b.secretSet(c)
+	if err != nil {
+		return nil, err
+	}
+	in := inputs{c: c, deps: map[string]*dagger.Directory{}, secrets: set}
 	for _, d := range deps {
 		dp, err := b.Pipeline(ctx, d)
 		if err != nil {
@@ -203,6 +263,8 @@ type inputs struct {
 	deps map[string]*dagger.Directory
 	// depDirs are those components' folders.
 	depDirs []string
+	// secrets are the component's build secrets.
+	secrets buildsecret.Set
 }
 
 // closure lists every component name depends on, directly or not, sorted.
@@ -239,11 +301,12 @@ func (b *Builder) tree(in inputs, extra ...string) *dagger.Directory {
 
 // prepare returns a container of image with the filtered tree at /src, the
 // working directory at the component's folder, the dependencies' Files at
-// /deps/<name>, the component's env and the given cache volumes.
+// /deps/<name>, the component's env and the given cache volumes (in the
+// Builder's cache scope).
 func (b *Builder) prepare(in inputs, image string, tree *dagger.Directory, caches map[string]string) *dagger.Container {
 	ctr := b.client.Container().From(image)
 	for _, p := range sortedKeys(caches) {
-		ctr = ctr.WithMountedCache(p, b.client.CacheVolume("monopipe-"+caches[p]))
+		ctr = ctr.WithMountedCache(p, b.client.CacheVolume(CacheVolumeName(b.scope, caches[p])))
 	}
 	for _, d := range sortedKeys(in.deps) {
 		ctr = ctr.WithMountedDirectory(path.Join(depsPath, d), in.deps[d])
@@ -251,7 +314,39 @@ func (b *Builder) prepare(in inputs, image string, tree *dagger.Directory, cache
 	for _, k := range sortedKeys(in.c.Build.Env) {
 		ctr = ctr.WithEnvVariable(k, in.c.Build.Env[k])
 	}
+	ctr = b.withSecrets(ctr, in.secrets)
 	return ctr.WithDirectory(srcPath, tree).WithWorkdir(path.Join(srcPath, in.c.Dir))
+}
+
+// withSecrets gives ctr a component's build secrets: each as a Dagger
+// secret (a variable or a file, never WithEnvVariable: a secret's value
+// enters no cache key or log), named by buildsecret (no value in the name),
+// and the plain variables that point tools at them.
+func (b *Builder) withSecrets(ctr *dagger.Container, set buildsecret.Set) *dagger.Container {
+	for _, m := range set.Mounts {
+		sec := b.client.SetSecret(m.Name, m.Value)
+		if m.Env != "" {
+			ctr = ctr.WithSecretVariable(m.Env, sec)
+		} else {
+			ctr = ctr.WithMountedSecret(m.Path, sec)
+		}
+	}
+	for _, k := range sortedKeys(set.Env) {
+		ctr = ctr.WithEnvVariable(k, set.Env[k])
+	}
+	return ctr
+}
+
+// dockerSecrets are a docker component's build secrets for its Dockerfile:
+// each by its build.secrets name, the raw value (RUN
+// --mount=type=secret,id=NAME mounts it at /run/secrets/NAME); the
+// helpers' files are for the other kinds.
+func (b *Builder) dockerSecrets(c *manifest.Component) []*dagger.Secret {
+	var out []*dagger.Secret
+	for _, d := range manifest.BuildSecrets(b.ws, c) {
+		out = append(out, b.client.SetSecret(d.Name, b.secrets[d.Name]))
+	}
+	return out
 }
 
 // stampScript makes an exec print, as its first line, the engine's clock

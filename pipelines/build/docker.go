@@ -15,6 +15,7 @@ import (
 // Files are added to the context under .monopipe/deps/<name>. Test: build
 // the test.stage target (its RUN lines run the tests), or run test.command
 // in the built image (which needs a shell: sh reports whether it ran).
+// Build secrets reach the Dockerfile by name: RUN --mount=type=secret,id=NAME.
 func (b *Builder) docker(in inputs) (*Pipeline, error) {
 	c := in.c
 	dir := path.Join(c.Dir, c.Build.Context)
@@ -29,9 +30,10 @@ func (b *Builder) docker(in inputs) (*Pipeline, error) {
 	for _, k := range sortedKeys(c.Build.Args) {
 		args = append(args, dagger.BuildArg{Name: k, Value: c.Build.Args[k]})
 	}
+	secrets := b.dockerSecrets(c)
 	build := func(target string, platform string) *dagger.Container {
 		return buildCtx.DockerBuild(dagger.DirectoryDockerBuildOpts{
-			Dockerfile: c.Build.Dockerfile, Target: target, BuildArgs: args, Platform: dagger.Platform(platform)})
+			Dockerfile: c.Build.Dockerfile, Target: target, BuildArgs: args, Platform: dagger.Platform(platform), Secrets: secrets})
 	}
 
 	platforms := c.Build.Platforms

@@ -15,6 +15,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/github"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
+	"github.com/monopipe/monopipe/pipelines/publish/oci"
 	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
@@ -129,13 +130,14 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		fmt.Fprintln(o.log(), d.Reason)
 		return newReport(d, nil, "", nil, o.Secrets)
 	case trigger.ActionRelease:
-		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), Secrets: o.Secrets,
+		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), DefaultBranch: t.DefaultBranch, Secrets: o.Secrets,
 			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
 	}
-	p, d, err := planBuildSource(ctx, source, t, o.Components)
+	sp, err := planBuildSource(ctx, source, t, o.Components, o.log())
 	if err != nil {
 		return nil, err
 	}
+	p, d := sp.plan, sp.decision
 	fmt.Fprintf(o.log(), "%s\nplan: %s\n", d.Reason, p.Reason)
 
 	cp := decideCI(t, d, o)
@@ -152,8 +154,12 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	}
 	gh.planned(ctx, p)
 
-	b := build.New(client, source, p.Workspace, p.Manifests)
-	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values()}
+	var buildSecrets map[string]string
+	if d.Secrets { // a fork's pull request gets none
+		buildSecrets = o.Secrets.Build
+	}
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(sp.repo, d.Trusted)), build.WithSecrets(buildSecrets))
+	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {
 		return shipping(t, d, when, deployOn(p.Workspace, c.Manifest))
@@ -165,25 +171,59 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		}
 		defer sh.close()
 		sh.ship, sh.commit, sh.branch, sh.when = ship, p.HeadCommit, t.Branch, when
-		sh.provenance = provenanceOf(dir, p.HeadCommit, t.Repo.String(), o.log())
+		sh.provenance = sp.provenance
 		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 		opts.Steps = sh.steps()
 	}
 	r, err := Run(ctx, b, p, opts)
 	if err != nil {
+		if !d.Secrets {
+			err = fmt.Errorf("%w\n(a pull request from a fork gets no secrets)", err)
+		}
 		return nil, err
 	}
 	gh.finished(ctx, p, r.Results)
 	return newReport(d, r, "", gh.warnings, o.Secrets)
 }
 
+// repoOf is repo (owner/name) when set, else the one the origin remote of
+// the repository in dir names, else "" (the "local" cache scope).
+func repoOf(dir, repo string) string {
+	if repo == "" {
+		repo, _ = originRepo(dir)
+	}
+	return repo
+}
+
+// cacheScope is the cache scope of a run in repo (owner/name, see repoOf).
+func cacheScope(repo string, trusted bool) build.CacheScope {
+	s := build.CacheScope{Repo: repo, Trust: build.Untrusted}
+	if trusted {
+		s.Trust = build.Trusted
+	}
+	return s
+}
+
+// sourcePlan is a build run's plan, with what else the run reads from the
+// repository's git folder.
+type sourcePlan struct {
+	plan       *plan.Plan
+	decision   trigger.Decision
+	repo       string // see repoOf
+	provenance oci.Provenance
+}
+
 // planBuildSource is planBuild on the repository in source (see planCopy).
-func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Trigger, components []string) (p *plan.Plan, d trigger.Decision, err error) {
+func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Trigger, components []string, log io.Writer) (sp sourcePlan, err error) {
 	err = planCopy(ctx, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
-		p, d, err = planBuild(ctx, dir, u, t, components)
-		return err
+		if sp.plan, sp.decision, err = planBuild(ctx, dir, u, t, components); err != nil {
+			return err
+		}
+		sp.repo = repoOf(dir, t.Repo.String())
+		sp.provenance = provenanceOf(dir, sp.plan.HeadCommit, t.Repo.String(), log)
+		return nil
 	})
-	return p, d, err
+	return sp, err
 }
 
 // planBuild plans a build run on the repository in dir (changed as u says,
@@ -206,8 +246,8 @@ func CIPlan(ctx context.Context, source *dagger.Directory, o CIOptions) (*plan.P
 	if err != nil || none != nil {
 		return none, err
 	}
-	p, _, err := planBuildSource(ctx, source, t, o.Components)
-	return p, err
+	sp, err := planBuildSource(ctx, source, t, o.Components, io.Discard)
+	return sp.plan, err
 }
 
 // buildTrigger is the trigger of o, with the empty plan when it builds

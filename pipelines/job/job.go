@@ -7,6 +7,8 @@ package job
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"dagger.io/dagger"
 
@@ -44,6 +46,13 @@ type BuildOptions struct {
 	// Secrets are values (tokens, keys, passwords) replaced by "***" in
 	// every output, log, error and report of the run.
 	Secrets []string
+	// Pairs are basic-authentication credentials, redacted in their
+	// base64 "user:password" form too.
+	Pairs []run.Pair
+	// BuildSecrets are the build secrets' values by name (--secret), for
+	// the components whose build.secrets name them (Build only, which
+	// redacts them too; Run takes them from its Builder).
+	BuildSecrets map[string]string
 }
 
 // Result is a finished build.
@@ -59,18 +68,44 @@ type Result struct {
 // first, independent ones in parallel, carrying on past failures (a failed
 // component's dependents are skipped). The returned error is for failures
 // to plan or to talk to the engine; component failures are in Result.Err.
+//
+// Its caches are the untrusted ones (see build.CacheVolumeName) of the
+// repository the origin remote names: a laptop's or another branch's build
+// never writes the caches a base-branch build reads.
 func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory, opts BuildOptions) (*Result, error) {
-	p, err := Plan(ctx, source, opts.Plan)
+	var p *plan.Plan
+	var origin string
+	err := planCopy(ctx, source, opts.Plan.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+		o := opts.Plan
+		o.Dir, o.Uncommitted = dir, u
+		p, err = plan.Make(ctx, o)
+		origin = repoOf(dir, "")
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return Run(ctx, build.New(client, source, p.Workspace, p.Manifests), p, opts)
+	for _, name := range slices.Sorted(maps.Keys(opts.BuildSecrets)) {
+		opts.Secrets = append(opts.Secrets, opts.BuildSecrets[name])
+	}
+	scope := cacheScope(origin, false)
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
+	return Run(ctx, b, p, opts)
 }
 
 // Run builds and tests the components of a plan made beforehand with b, the
 // Builder of the same repository, like Build; opts.Plan is ignored. Extra
-// steps that need the components' outputs take them from b.
+// steps that need the components' outputs take them from b. A build secret
+// that a component (or one it depends on) needs and b was not given fails
+// it before any step runs, naming every such component and secret.
 func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions) (*Result, error) {
+	names := make([]string, len(p.Components))
+	for i, c := range p.Components {
+		names[i] = c.Name
+	}
+	if err := b.Secrets(names); err != nil {
+		return nil, err // before any step runs
+	}
 	steps := b.Steps(opts.Steps...)
 	if opts.TestOnly {
 		steps = append([]run.Step{b.TestStep()}, opts.Steps...)
@@ -79,6 +114,7 @@ func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions)
 		Steps:       steps,
 		Concurrency: opts.Concurrency,
 		Secrets:     opts.Secrets,
+		Pairs:       opts.Pairs,
 		Base:        p.Base,
 		Head:        p.Head,
 	})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 
 	"dagger.io/dagger"
 
@@ -25,8 +26,12 @@ type ReleaseOptions struct {
 	Tag string
 	// Repo is the GitHub repository, owner/name; default the one the
 	// checkout's origin remote names.
-	Repo    string
-	Secrets Secrets
+	Repo string
+	// DefaultBranch is the repository's default branch as the CI host
+	// names it ("" when unknown): its monopipe.yaml says which branches a
+	// release tag may be on (see release.CheckReachable).
+	DefaultBranch string
+	Secrets       Secrets
 	// GitHubAPI is the GitHub API root; default https://api.github.com/.
 	GitHubAPI string
 	// DryRun builds and tests, and only prints what publish, deploy and the
@@ -39,7 +44,8 @@ type ReleaseOptions struct {
 
 // Release releases the component a tag names: it checks the tag and the
 // component's recorded version, builds and tests the component at the tag
-// (which source must be checked out at), publishes it with version tags,
+// (which source must be checked out at, with no uncommitted or untracked
+// files; the build reads the tagged commit's git tree), publishes it with version tags,
 // deploys it when release.deploy says so, and creates or updates the GitHub
 // release with notes. Unlike CI, a failed build fails the release.
 func Release(ctx context.Context, client *dagger.Client, source *dagger.Directory, o ReleaseOptions) (*Report, error) {
@@ -55,7 +61,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rel, gh, err := prepare(dir, o)
+	rel, gh, err := prepare(ctx, dir, o)
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +71,15 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 		return nil, err
 	}
 	p.Reason = fmt.Sprintf("release %s of %s", rel.Version, name)
-	d := trigger.Decision{Action: trigger.ActionRelease, Head: rel.Commit, Tag: o.Tag, Publish: true, Deploy: rel.Deploy(), Secrets: true,
+	d := trigger.Decision{Action: trigger.ActionRelease, Head: rel.Commit, Tag: o.Tag, Publish: true, Deploy: rel.Deploy(), Secrets: true, Trusted: true,
 		Reason: fmt.Sprintf("tag %s: release %s %s", o.Tag, name, rel.Version)}
 	fmt.Fprintln(log, d.Reason)
 
-	b := build.New(client, source, p.Workspace, p.Manifests)
+	// Build the git tree of the tagged commit, not the checkout: no
+	// uncommitted, untracked or ignored file reaches the release (prepare
+	// refused the first two already).
+	tagged := source.AsGit().Commit(rel.Commit).Tree(dagger.GitRefTreeOpts{DiscardGitDir: true})
+	b := build.New(client, tagged, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(repoOf(dir, o.Repo), d.Trusted)), build.WithSecrets(o.Secrets.Build))
 	sh, err := newShipper(b, p.Workspace)
 	if err != nil {
 		return nil, err
@@ -82,7 +92,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	if !rel.Deploy() {
 		sh.noDeploy = "release.deploy is not set for " + name
 	}
-	r, err := Run(ctx, b, p, BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Steps: sh.steps()})
+	r, err := Run(ctx, b, p, BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs(), Steps: sh.steps()})
 	if err != nil {
 		return nil, err
 	}
@@ -119,15 +129,16 @@ func githubRelease(ctx context.Context, gh *github.Client, rel *release.Release,
 }
 
 // prepare checks everything a release can check before building: the tag
-// (a component, a semantic version, the recorded version), that dir is
-// checked out at it, and the GitHub client for the release (nil when none
-// is made).
-func prepare(dir string, o ReleaseOptions) (*release.Release, *github.Client, error) {
-	rel, err := release.Prepare(dir, o.Tag)
+// (a component, a semantic version, the recorded version, on the base
+// branch or a release branch), that dir is checked out at it with no
+// uncommitted or untracked files, and the GitHub client for the release
+// (nil when none is made).
+func prepare(ctx context.Context, dir string, o ReleaseOptions) (*release.Release, *github.Client, error) {
+	rel, err := release.PrepareFrom(dir, o.Tag, o.DefaultBranch)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := atCommit(dir, rel.Commit, o.Tag); err != nil {
+	if err := atCommit(ctx, dir, rel.Commit, o.Tag); err != nil {
 		return nil, nil, err
 	}
 	if !rel.GitHubRelease() || o.DryRun {
@@ -137,9 +148,11 @@ func prepare(dir string, o ReleaseOptions) (*release.Release, *github.Client, er
 	return rel, gh, err
 }
 
-// atCommit checks that the checkout in dir is at the tag's commit, so that
-// what is built is what the tag names.
-func atCommit(dir, commit, tag string) error {
+// atCommit checks that the checkout in dir is at the tag's commit, with
+// no uncommitted or untracked files (git-ignored ones aside), so that what
+// is built is what the tag names. (The build then reads the tag's git tree,
+// which leaves out ignored files too.)
+func atCommit(ctx context.Context, dir, commit, tag string) error {
 	repo, err := detect.Open(dir)
 	if err != nil {
 		return err
@@ -151,6 +164,20 @@ func atCommit(dir, commit, tag string) error {
 	}
 	if h := head.Hash().String(); h != commit {
 		return fmt.Errorf("release %s: the source is at %s but the tag points at %s: check out the tag", tag, h, commit)
+	}
+	res, err := repo.Changes(ctx, detect.Range{Base: commit})
+	if err != nil {
+		return fmt.Errorf("release %s: check the working tree: %w", tag, err)
+	}
+	if len(res.Paths) > 0 {
+		const most = 5
+		paths := res.Paths
+		more := ""
+		if len(paths) > most {
+			paths, more = paths[:most], fmt.Sprintf(" and %d more", len(res.Paths)-most)
+		}
+		return fmt.Errorf("release %s: the checkout has uncommitted or untracked files (%s%s): a release builds exactly the tagged commit; commit, stash (git stash -u) or remove them, or release from a fresh clone",
+			tag, strings.Join(paths, ", "), more)
 	}
 	return nil
 }

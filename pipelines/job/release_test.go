@@ -11,6 +11,7 @@ import (
 
 	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/internal/wanterr"
+	"github.com/monopipe/monopipe/pipelines/build"
 	"github.com/monopipe/monopipe/pipelines/github"
 )
 
@@ -76,7 +77,7 @@ func TestPrepare(t *testing.T) {
 		{name: "no such tag", o: ReleaseOptions{Tag: "api/v9.9.9", Secrets: withToken}, wantErr: "api/v9.9.9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rel, gh, err := prepare(r.Dir, tc.o)
+			rel, gh, err := prepare(context.Background(), r.Dir, tc.o)
 			if wanterr.Check(t, err, tc.wantErr) {
 				return
 			}
@@ -88,13 +89,13 @@ func TestPrepare(t *testing.T) {
 
 	// The checkout is not at the tag.
 	r.Commit("later", map[string]string{"services/api/main.go": "package main\n"})
-	_, _, err := prepare(r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
+	_, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
 	wanterr.Check(t, err, "check out the tag")
 
 	// No origin and no --repo.
 	r.Git("checkout", "-q", "api/v1.2.0")
 	r.Git("remote", "remove", "origin")
-	_, _, err = prepare(r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
+	_, _, err = prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", Secrets: withToken})
 	wanterr.Check(t, err, "pass --repo owner/name")
 }
 
@@ -102,7 +103,7 @@ func TestPrepare(t *testing.T) {
 // documented REST calls: look the tag's release up, then create it.
 func TestGitHubRelease(t *testing.T) {
 	r := releaseRepo(t)
-	rel, _, err := prepare(r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DryRun: true})
+	rel, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,4 +148,74 @@ func TestGitHubRelease(t *testing.T) {
 	srv.Close()
 	_, err = githubRelease(ctx, gh, rel, false)
 	wanterr.Check(t, err, "built and published, but the GitHub release failed (re-run to finish)")
+}
+
+// TestCacheScope: a run's caches are its repository's (the trigger's, else
+// the origin remote's, never the remote's credential) at its trust level.
+func TestCacheScope(t *testing.T) {
+	r := releaseRepo(t)
+	r.Git("remote", "set-url", "origin", "https://x-access-token:ghs_SECRET@github.com/acme/mono.git")
+	bare := gittest.New(t)
+	for _, tc := range []struct {
+		dir, repo string
+		trusted   bool
+		want      build.CacheScope
+	}{
+		{r.Dir, "", true, build.CacheScope{Repo: "acme/mono", Trust: build.Trusted}},
+		{r.Dir, "", false, build.CacheScope{Repo: "acme/mono", Trust: build.Untrusted}},
+		{r.Dir, "fork/mono", false, build.CacheScope{Repo: "fork/mono", Trust: build.Untrusted}},
+		{bare.Dir, "", true, build.CacheScope{Repo: "", Trust: build.Trusted}},
+	} {
+		if got := cacheScope(repoOf(tc.dir, tc.repo), tc.trusted); got != tc.want {
+			t.Errorf("cacheScope(%s, %q, %v) = %+v, want %+v", tc.dir, tc.repo, tc.trusted, got, tc.want)
+		}
+	}
+}
+
+// TestPrepareDirty: a release refuses a checkout with uncommitted or
+// untracked files; git-ignored files are left alone (the build reads the
+// tag's git tree, which has none of them).
+func TestPrepareDirty(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(r *gittest.Repo)
+		wantErr string
+	}{
+		{name: "clean"},
+		{name: "ignored file", change: func(r *gittest.Repo) {
+			r.Commit("ignore", map[string]string{".gitignore": "*.log\n"})
+			r.Git("tag", "-f", "api/v1.2.0")
+			r.Write(map[string]string{"services/api/debug.log": "x\n"})
+		}},
+		{name: "modified", change: func(r *gittest.Repo) {
+			r.Write(map[string]string{"services/api/VERSION": "1.2.0-dirty\n"})
+		}, wantErr: "uncommitted or untracked files (services/api/VERSION)"},
+		{name: "untracked", change: func(r *gittest.Repo) {
+			r.Write(map[string]string{"services/api/extra.go": "package main\n"})
+		}, wantErr: "uncommitted or untracked files (services/api/extra.go): a release builds exactly the tagged commit"},
+		{name: "staged", change: func(r *gittest.Repo) {
+			r.Write(map[string]string{"services/api/a.go": "package main\n"})
+			r.Git("add", "-A")
+		}, wantErr: "uncommitted or untracked files (services/api/a.go)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := releaseRepo(t)
+			if tc.change != nil {
+				tc.change(r)
+			}
+			_, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DryRun: true})
+			wanterr.Check(t, err, tc.wantErr)
+		})
+	}
+}
+
+// TestPrepareDefaultBranch: the CI host's default branch is where a
+// release reads which branches it may come from.
+func TestPrepareDefaultBranch(t *testing.T) {
+	r := releaseRepo(t)
+	if _, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DefaultBranch: "main", DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := prepare(context.Background(), r.Dir, ReleaseOptions{Tag: "api/v1.2.0", DefaultBranch: "trunk", DryRun: true})
+	wanterr.Check(t, err, "no branch trunk (local or remote-tracking) in the clone")
 }

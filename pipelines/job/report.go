@@ -30,6 +30,9 @@ type Secrets struct {
 	GitHubToken string
 	// Publish holds the registry, package index and AWS credentials.
 	Publish publish.Secrets
+	// Build are the build secrets by name (--secret), which components'
+	// build.secrets hand to their build and test steps.
+	Build map[string]string
 	// redact holds values no longer in use that must still never show:
 	// an OIDC token exchanged for session credentials.
 	redact []string
@@ -41,7 +44,11 @@ func (s Secrets) String() string {
 	if s.GitHubToken != "" {
 		gh = "github "
 	}
-	return gh + s.Publish.String()
+	out := gh + s.Publish.String()
+	if len(s.Build) > 0 {
+		out += fmt.Sprintf(" build%v", slices.Sorted(maps.Keys(s.Build)))
+	}
+	return out
 }
 
 // GoString is String.
@@ -50,16 +57,33 @@ func (s Secrets) GoString() string { return s.String() }
 // values lists every secret value, for scrubbing.
 func (s Secrets) values() []string {
 	p := s.Publish
-	return append([]string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
+	out := append([]string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
 		p.AWS.SecretAccessKey, p.AWS.SessionToken, p.AWS.WebIdentityToken}, s.redact...)
+	for _, name := range slices.Sorted(maps.Keys(s.Build)) {
+		out = append(out, s.Build[name])
+	}
+	return out
 }
+
+// pairs lists the basic-authentication pairs among the secrets, whose
+// base64 "user:password" is scrubbed too (git sends a GitHub token as the
+// password of x-access-token).
+func (s Secrets) pairs() []run.Pair {
+	p := s.Publish
+	return []run.Pair{{Username: p.RegistryUsername, Password: p.RegistryPassword}, {Username: p.PyPIUsername, Password: p.PyPIPassword},
+		{Username: p.HTTPUsername, Password: p.HTTPPassword}, {Username: "x-access-token", Password: s.GitHubToken},
+		{Username: "__token__", Password: p.PyPIPassword}}
+}
+
+// redactor replaces every form of every secret with "***".
+func (s Secrets) redactor() func(string) string { return run.Redactor(s.values(), s.pairs()...) }
 
 // scrub returns err with every secret value replaced by "***" (nil for nil).
 func (s Secrets) scrub(err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.New(run.Redactor(s.values())(err.Error()))
+	return errors.New(s.redactor()(err.Error()))
 }
 
 // Report is a finished ci or release run.
@@ -120,7 +144,7 @@ func newReport(d trigger.Decision, r *Result, info string, warnings []string, se
 	for _, n := range warnings {
 		files[ghactions.AnnotationsFile] = append(files[ghactions.AnnotationsFile], "::warning title=monopipe::"+escapeCommand(n)+"\n"...)
 	}
-	redact := run.Redactor(secrets.values())
+	redact := secrets.redactor()
 	for name, data := range files {
 		files[name] = []byte(redact(string(data)))
 	}

@@ -3,11 +3,14 @@ package job
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -241,5 +244,40 @@ func TestSecretsString(t *testing.T) {
 	}
 	if err := testSecrets.scrub(fmt.Errorf("push: 401 for %s", testSecrets.Publish.RegistryPassword)); err.Error() != "push: 401 for ***" {
 		t.Errorf("scrub: %v", err)
+	}
+}
+
+// TestNewReportScrubsEncodings: the report files and errors hide a
+// registry login echoed as basic auth, the AWS key URL-encoded and the
+// GitHub token in git's x-access-token form.
+func TestNewReportScrubsEncodings(t *testing.T) {
+	s := testSecrets
+	s.Publish.RegistryUsername = "robot"
+	p, res := results()
+	leaks := map[string]string{
+		"basic auth":       base64.StdEncoding.EncodeToString([]byte("robot:registry-SECRET-pw")),
+		"url-encoded key":  url.QueryEscape("aws/SECRET/key"),
+		"git token header": base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token)),
+	}
+	var out strings.Builder
+	for name, v := range leaks {
+		fmt.Fprintf(&out, "%s: %s\n", name, v)
+	}
+	res.Components[1].Log += out.String()
+	res.Components[1].Steps[0].Output += out.String()
+	rep, err := newReport(trigger.Decision{Action: trigger.ActionBuild, Reason: "push"}, &Result{Plan: p, Results: res}, "", nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrubbed := s.scrub(errors.New(out.String())).Error()
+	for name, v := range leaks {
+		for file, data := range rep.Files {
+			if bytes.Contains(data, []byte(v)) {
+				t.Errorf("%s shows the %s", file, name)
+			}
+		}
+		if strings.Contains(scrubbed, v) {
+			t.Errorf("scrubbed error shows the %s", name)
+		}
 	}
 }

@@ -33,8 +33,12 @@ type Build struct {
 	Platforms []string `yaml:"platforms"`
 	// Main is the package to build into the binary, e.g. ./cmd/api (go).
 	Main string `yaml:"main"`
-	// Env is extra environment for build and test commands.
+	// Env is extra environment for build and test commands. Never a
+	// secret: its values enter cache keys and logs; use Secrets.
 	Env map[string]string `yaml:"env"`
+	// Secrets are build-time secrets (private package indexes, tokens)
+	// the build and test steps get as Dagger secrets; see Secret.
+	Secrets []Secret `yaml:"secrets"`
 	// Commands are shell commands run in Image (custom).
 	Commands []string `yaml:"commands"`
 	// Outputs are paths, relative to the component folder, exported after

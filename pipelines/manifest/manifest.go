@@ -46,6 +46,8 @@ type Workspace struct {
 	FullRebuildMarker string `yaml:"fullRebuildMarker"`
 	// Images overrides the default base image of each kind (to use a mirror).
 	Images Images `yaml:"images"`
+	// Build holds workspace-wide build defaults (build.secrets).
+	Build WorkspaceBuild `yaml:"build"`
 	// Publish holds workspace-wide publish defaults; components override them.
 	Publish Publish `yaml:"publish"`
 	// Deploy holds workspace-wide deploy defaults; components override them.
@@ -137,6 +139,14 @@ func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 	if err := checkGlobs(name, root, "components", "global", "ignore"); err != nil {
 		return nil, err
 	}
+	if err := validateSecrets(name, root, ws.Build.Secrets); err != nil {
+		return nil, err
+	}
+	if rel := mappingValue(root, "release"); rel != nil {
+		if err := checkGlobs(name, rel, "branches"); err != nil {
+			return nil, err
+		}
+	}
 	if !slices.Contains(SubmoduleModes, ws.Submodules) {
 		return nil, fmt.Errorf("%s:%d: submodules %q: want one of none, untracked, dirty, all", name, lineOf(root, "submodules"), ws.Submodules)
 	}
@@ -183,6 +193,12 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 	}
 	if err := validateSections(p, root, c.Publish, c.Deploy); err != nil {
 		return nil, err
+	}
+	if err := validateSecrets(p, root, c.Build.Secrets); err != nil {
+		return nil, err
+	}
+	if c.Release.Branches != nil {
+		return nil, fmt.Errorf("%s:%d: release.branches is a workspace setting: set it in %s", p, lineOf(mappingValue(root, "release"), "branches"), WorkspaceFile)
 	}
 	return c, nil
 }
@@ -251,6 +267,17 @@ func checkGlobs(file string, root *yaml.Node, keys ...string) error {
 			if err := pathglob.Validate(item.Value); err != nil {
 				return fmt.Errorf("%s:%d: %s: %w", file, item.Line, key, err)
 			}
+		}
+	}
+	return nil
+}
+
+// mappingValue is the mapping under key (nil when key is absent or not a
+// mapping).
+func mappingValue(root *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == key && root.Content[i+1].Kind == yaml.MappingNode {
+			return root.Content[i+1]
 		}
 	}
 	return nil

@@ -75,6 +75,35 @@ func TestWorkspaceGlobErrors(t *testing.T) {
 	}
 }
 
+// TestReleaseBranches: release.branches is read from monopipe.yaml only,
+// and its globs are checked with file and line.
+func TestReleaseBranches(t *testing.T) {
+	ws, err := ParseWorkspace("monopipe.yaml", []byte("release:\n  branches: [\"release/*\"]\n"))
+	if err != nil || !reflect.DeepEqual(ws.Release.Branches, []string{"release/*"}) {
+		t.Fatalf("ws = %+v, err = %v", ws, err)
+	}
+	_, err = ParseWorkspace("monopipe.yaml", []byte("baseBranch: main\nrelease:\n  branches:\n    - \"release/[\"\n"))
+	if err == nil || err.Error() != `monopipe.yaml:4: branches: bad glob "release/["` {
+		t.Errorf("bad glob: err = %v", err)
+	}
+	// Which commits may be released changes no component.
+	other, err := ParseWorkspace("monopipe.yaml", []byte("release:\n  branches: [\"release/*\", \"hotfix/*\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := ParseComponent("c/component.yaml", []byte("name: a\nkind: go\n"))
+	if ch := SettingsChanges(ws, other, c); len(ch) != 0 {
+		t.Errorf("release.branches changes a component: %v", ch)
+	}
+	if !reflect.DeepEqual(Settings(ws, c), Settings(other, c)) {
+		t.Errorf("release.branches enters the settings: %v", Settings(other, c))
+	}
+	_, err = ParseComponent("c/component.yaml", []byte("name: a\nkind: go\nrelease:\n  deploy: true\n  branches: [\"*\"]\n"))
+	if err == nil || err.Error() != "c/component.yaml:5: release.branches is a workspace setting: set it in monopipe.yaml" {
+		t.Errorf("component: err = %v", err)
+	}
+}
+
 func TestNameLength(t *testing.T) {
 	if _, err := ParseComponent("c/component.yaml", []byte("name: "+strings.Repeat("a", MaxNameLength)+"\nkind: go\n")); err != nil {
 		t.Fatalf("a name of %d characters: %v", MaxNameLength, err)

@@ -16,6 +16,12 @@ type Release struct {
 	Deploy *bool `yaml:"deploy"`
 	// GitHubRelease creates a GitHub release with notes (default true).
 	GitHubRelease *bool `yaml:"githubRelease"`
+	// Branches are globs of branch names, besides the base branch, whose
+	// commits may be released, e.g. ["release/*"] for backports. A tag
+	// whose commit is on none of them is refused. Workspace only, and read
+	// from the base branch's monopipe.yaml, not the tag's: a tagged commit
+	// cannot widen what may be released.
+	Branches []string `yaml:"branches"`
 }
 
 // Merge returns r (workspace defaults) with every field that override (the

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -15,7 +16,7 @@ import (
 var (
 	// perComponentKeys are defaults that components inherit (see
 	// SettingsChanges).
-	perComponentKeys = map[string]bool{"images": true, "publish": true, "deploy": true, "release": true}
+	perComponentKeys = map[string]bool{"images": true, "build": true, "publish": true, "deploy": true, "release": true}
 	// noBuildKeys change nothing that is built, published or deployed.
 	noBuildKeys = map[string]bool{"fullRebuildMarker": true}
 )
@@ -41,9 +42,9 @@ func WorkspaceChanges(base, head *Workspace) []string {
 // SettingsChanges lists, as dotted key paths (publish.image.registry), the
 // workspace defaults whose change between base and head alters what
 // component c builds, publishes, deploys or releases: the base images its
-// kind uses (unless build.image replaces them) and the publish, deploy and
+// kind uses (unless build.image replaces them), the publish, deploy and
 // release settings it inherits (a key its own section sets overrides the
-// default, as Merge does).
+// default, as Merge does) and the workspace build.secrets it gets.
 func SettingsChanges(base, head *Workspace, c *Component) []string {
 	var out []string
 	for _, k := range c.ImageKeys() {
@@ -59,7 +60,38 @@ func SettingsChanges(base, head *Workspace, c *Component) []string {
 	out = appendChanged(out, "deploy", db, dh, errB != nil || errH != nil)
 	rb, errB := base.Release.Merge(c.Release)
 	rh, errH := head.Release.Merge(c.Release)
-	return appendChanged(out, "release", rb, rh, errB != nil || errH != nil)
+	// release.branches says which commits may be released, not what a
+	// component is: its change selects nothing.
+	rb.Branches, rh.Branches = nil, nil
+	out = appendChanged(out, "release", rb, rh, errB != nil || errH != nil)
+	if workspaceSecrets(base, c) != workspaceSecrets(head, c) {
+		out = append(out, "build.secrets")
+	}
+	return out
+}
+
+// workspaceSecrets is the part of BuildSecrets(ws, c) that comes from the
+// workspace (entries c does not replace), as JSON: names and settings,
+// never a value (a manifest has none).
+func workspaceSecrets(ws *Workspace, c *Component) string {
+	own := map[string]bool{}
+	for _, s := range c.Build.Secrets {
+		own[s.Name] = true
+	}
+	var from []Secret
+	for _, s := range ws.Build.Secrets {
+		if !own[s.Name] {
+			from = append(from, s)
+		}
+	}
+	if len(from) == 0 {
+		return ""
+	}
+	data, err := json.Marshal(from)
+	if err != nil {
+		return "!error"
+	}
+	return string(data)
 }
 
 // ImageKeys are the keys of the workspace's images section that c's build
@@ -178,7 +210,11 @@ func Settings(ws *Workspace, c *Component) []string {
 	d, err := ws.Deploy.Merge(c.Deploy)
 	out = appendLeaves(out, "deploy", reflect.ValueOf(d), err)
 	r, err := ws.Release.Merge(c.Release)
+	r.Branches = nil // which commits may be released, not what is built
 	out = appendLeaves(out, "release", reflect.ValueOf(r), err)
+	if sec := workspaceSecrets(ws, c); sec != "" {
+		out = append(out, "build.secrets="+sec)
+	}
 	sort.Strings(out)
 	return out
 }

@@ -12,6 +12,9 @@ type Release struct {
 	Target
 	// Commit is the commit id the tag points at: build, test and publish it.
 	Commit string
+	// Branch is the branch whose history holds Commit: the base branch or
+	// a release branch.
+	Branch string
 	// Settings are the workspace's release defaults merged with the
 	// component's own section.
 	Settings manifest.Release
@@ -31,9 +34,15 @@ func (r *Release) Name() string { return r.Component.Name + " " + r.Version.Stri
 
 // Prepare reads the manifests of the repository at dir as they are at tag,
 // finds the component and version the tag names, checks the component's
-// recorded version, and computes the release notes. Every failure is an
+// recorded version, checks that the tag is on the base branch or a release
+// branch (see CheckReachable), and computes the release notes. Every failure is an
 // error that names the tag and what is wrong.
-func Prepare(dir, tag string) (*Release, error) {
+func Prepare(dir, tag string) (*Release, error) { return PrepareFrom(dir, tag, "") }
+
+// PrepareFrom is Prepare with the repository's default branch as the CI
+// host names it (GitHub's payload; "" when unknown), whose monopipe.yaml
+// then says which branches a tag may be on (see CheckReachable).
+func PrepareFrom(dir, tag, defaultBranch string) (*Release, error) {
 	r, err := detect.Open(dir)
 	if err != nil {
 		return nil, err
@@ -53,6 +62,10 @@ func Prepare(dir, tag string) (*Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tag %s: %w", tag, err)
 	}
+	branch, err := CheckReachable(repo, tag, commit, ws.BaseBranch, defaultBranch)
+	if err != nil {
+		return nil, err
+	}
 	t, err := ParseTag(tag, comps)
 	if err != nil {
 		return nil, err
@@ -68,5 +81,5 @@ func Prepare(dir, tag string) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Release{Target: t, Commit: commit.Hash.String(), Settings: settings, Notes: notes}, nil
+	return &Release{Target: t, Commit: commit.Hash.String(), Branch: branch, Settings: settings, Notes: notes}, nil
 }

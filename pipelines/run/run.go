@@ -59,8 +59,12 @@ type Options struct {
 	// Concurrency bounds how many components run at once; 0 means the
 	// number of CPUs.
 	Concurrency int
-	// Secrets are values replaced by "***" in every output, log and error.
+	// Secrets are values replaced by "***", in every form they can take
+	// (see Forms), in every output, log and error.
 	Secrets []string
+	// Pairs are basic-authentication credentials: their password is a
+	// secret, and base64 of "username:password" is redacted as well.
+	Pairs []Pair
 	// Base and Head are copied into the results.
 	Base, Head string
 }
@@ -79,7 +83,7 @@ func Run(ctx context.Context, comps []plan.Component, opts Options) (*report.Res
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	e := &executor{opts: opts, redact: Redactor(opts.Secrets), sem: make(chan struct{}, n),
+	e := &executor{opts: opts, redact: Redactor(opts.Secrets, opts.Pairs...), sem: make(chan struct{}, n),
 		done: map[string]chan struct{}{}, index: map[string]int{}, results: make([]report.Component, len(comps))}
 	for i, c := range comps {
 		e.done[c.Name] = make(chan struct{})
@@ -301,19 +305,4 @@ func Tail(s string, n int) string {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
-}
-
-// Redactor returns a function that replaces each secret (empty ones are
-// ignored) with "***".
-func Redactor(secrets []string) func(string) string {
-	var pairs []string
-	for _, s := range secrets {
-		if s != "" {
-			pairs = append(pairs, s, "***")
-		}
-	}
-	if len(pairs) == 0 {
-		return func(s string) string { return s }
-	}
-	return strings.NewReplacer(pairs...).Replace
 }

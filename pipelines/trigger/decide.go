@@ -39,6 +39,13 @@ type Decision struct {
 	// Secrets is false for forks: use no token, registry or cloud
 	// credentials, and post no statuses or comments.
 	Secrets bool `json:"secrets"`
+	// Trusted is true for the runs whose sources were reviewed into the
+	// repository: a push or manual run on the base branch, and a release
+	// (whose tag must be reachable from the base branch or a release
+	// branch); never for forks, pull requests or other branches. Only
+	// trusted runs write the caches that trusted runs read (see
+	// build.CacheVolumeName).
+	Trusted bool `json:"trusted"`
 	// Reason is one line saying why, for logs and summaries.
 	Reason string `json:"reason"`
 }
@@ -56,6 +63,8 @@ type Decision struct {
 //   - tag: release;
 //   - a deletion or a closed pull request: nothing;
 //   - a fork: never publish, deploy or use secrets.
+//
+// Runs on the base branch and releases are trusted (Decision.Trusted).
 func Decide(t Trigger, baseBranch string) Decision {
 	d := Decision{Action: ActionBuild, Base: t.BaseSHA, Head: t.HeadSHA, Secrets: !t.Fork}
 	onBase := t.Branch == baseBranch && t.Branch != "" && !t.Fork
@@ -63,7 +72,7 @@ func Decide(t Trigger, baseBranch string) Decision {
 	case t.Deleted:
 		return Decision{Action: ActionNone, Reason: fmt.Sprintf("%s of a deleted ref or closed pull request: nothing to build", t.Event)}
 	case t.Event == EventTag:
-		d = Decision{Action: ActionRelease, Head: t.HeadSHA, Tag: t.Tag, Publish: !t.Fork, Deploy: !t.Fork, Secrets: !t.Fork,
+		d = Decision{Action: ActionRelease, Head: t.HeadSHA, Tag: t.Tag, Publish: !t.Fork, Deploy: !t.Fork, Secrets: !t.Fork, Trusted: !t.Fork,
 			Reason: fmt.Sprintf("tag %s: release", t.Tag)}
 	case t.Event == EventPullRequest:
 		d.Reason = fmt.Sprintf("pull request #%d: build and test changes since its merge-base with base %s", t.PRNumber, short(t.BaseSHA))
@@ -86,7 +95,7 @@ func Decide(t Trigger, baseBranch string) Decision {
 		d.Reason = fmt.Sprintf("push to %s: build and test changes since %s", t.Branch, short(t.BaseSHA))
 	}
 	if onBase && (t.Event == EventPush || t.Event == EventManual) {
-		d.Publish, d.Deploy = true, true
+		d.Publish, d.Deploy, d.Trusted = true, true, true
 		d.Reason += "; base branch: publish and deploy"
 	}
 	return d

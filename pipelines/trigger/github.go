@@ -26,16 +26,20 @@ func FromGitHub(eventName string, payload []byte, sha string) (Trigger, error) {
 	case *github.PushEvent:
 		t = fromPush(e)
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
+		t.DefaultBranch = e.GetRepo().GetDefaultBranch()
 	case *github.PullRequestEvent:
 		t = fromPullRequest(e.GetAction(), e.GetNumber(), e.GetPullRequest())
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
+		t.DefaultBranch = e.GetRepo().GetDefaultBranch()
 	case *github.PullRequestTargetEvent:
 		t = fromPullRequest(e.GetAction(), e.GetNumber(), e.GetPullRequest())
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
+		t.DefaultBranch = e.GetRepo().GetDefaultBranch()
 	case *github.WorkflowDispatchEvent:
 		t = Trigger{Event: EventManual, HeadSHA: sha}
 		setRef(&t, e.GetRef())
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
+		t.DefaultBranch = e.GetRepo().GetDefaultBranch()
 	case *github.CreateEvent:
 		// create carries a short ref: a new tag, or a new branch (no base).
 		t = Trigger{Event: EventTag, HeadSHA: sha, Tag: e.GetRef()}
@@ -43,9 +47,11 @@ func FromGitHub(eventName string, payload []byte, sha string) (Trigger, error) {
 			t = Trigger{Event: EventPush, BaseSHA: detect.ZeroID, HeadSHA: sha, Branch: e.GetRef()}
 		}
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
+		t.DefaultBranch = e.GetRepo().GetDefaultBranch()
 	case *github.ReleaseEvent:
 		t = Trigger{Event: EventTag, HeadSHA: sha, Tag: e.GetRelease().GetTagName()}
 		t.Repo, err = ParseRepo(e.GetRepo().GetFullName())
+		t.DefaultBranch = e.GetRepo().GetDefaultBranch()
 	default:
 		return Trigger{}, fmt.Errorf("GitHub event %q: not one monopipe acts on (push, pull_request, workflow_dispatch, create, release)", eventName)
 	}

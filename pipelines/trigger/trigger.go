@@ -48,6 +48,10 @@ type Trigger struct {
 	Deleted bool `json:"deleted,omitempty"`
 	// Repo is the repository the run belongs to.
 	Repo Repo `json:"repo"`
+	// DefaultBranch is the repository's default branch as the CI host
+	// says (GitHub's payload; "" when unknown). A release reads what may
+	// be released from that branch, which a tag cannot change.
+	DefaultBranch string `json:"defaultBranch,omitempty"`
 }
 
 // Repo names a repository on its host.
