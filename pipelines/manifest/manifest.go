@@ -5,6 +5,8 @@
 package manifest
 
 import (
+	refname "github.com/google/go-containerregistry/pkg/name"
+
 	"fmt"
 	"io/fs"
 	"path"
@@ -60,9 +62,20 @@ type Workspace struct {
 	// content all count), untracked, dirty or all. Empty means git's
 	// configuration (submodule.<name>.ignore, diff.ignoreSubmodules).
 	Submodules string `yaml:"submodules"`
+	// Cache is where build results are kept for later runs on any host
+	// to reuse instead of building again.
+	Cache Cache `yaml:"cache"`
 
 	// Path is the file the workspace was read from ("" when absent).
 	Path string `yaml:"-"`
+}
+
+// Cache is the shared result cache's place.
+type Cache struct {
+	// Registry is an OCI repository that holds the results, e.g.
+	// ghcr.io/org/repo-cache: each component's result is an artifact
+	// tagged with its input digest (see monopipe plan --digest).
+	Registry string `yaml:"registry"`
 }
 
 // SubmoduleModes are the values of Workspace.Submodules ("" for git's
@@ -145,6 +158,11 @@ func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 	if rel := mappingValue(root, "release"); rel != nil {
 		if err := checkGlobs(name, rel, "branches"); err != nil {
 			return nil, err
+		}
+	}
+	if r := ws.Cache.Registry; r != "" {
+		if _, err := refname.NewRepository(r, refname.StrictValidation); err != nil || strings.Contains(r, "://") {
+			return nil, fmt.Errorf("%s:%d: cache.registry %q: want an OCI repository such as ghcr.io/org/repo-cache (no scheme, tag or digest)", name, lineOf(mappingValue(root, "cache"), "registry"), r)
 		}
 	}
 	if !slices.Contains(SubmoduleModes, ws.Submodules) {

@@ -199,3 +199,19 @@ func TestWorkspaceSubmodules(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestWorkspaceCache(t *testing.T) {
+	ws, err := ParseWorkspace("monopipe.yaml", []byte("cache:\n  registry: ghcr.io/org/repo-cache\n"))
+	if err != nil || ws.Cache.Registry != "ghcr.io/org/repo-cache" {
+		t.Fatalf("ws = %+v, err = %v", ws, err)
+	}
+	for _, bad := range []string{"https://ghcr.io/org/cache", "ghcr.io/org/cache:latest", "ghcr.io/Org/Cache", "ghcr.io/org/cache@sha256:" + strings.Repeat("a", 64)} {
+		_, err = ParseWorkspace("monopipe.yaml", []byte("baseBranch: main\ncache:\n  registry: "+bad+"\n"))
+		if err == nil || !strings.HasPrefix(err.Error(), `monopipe.yaml:3: cache.registry "`+bad+`"`) {
+			t.Errorf("%s: err = %v", bad, err)
+		}
+	}
+	if got := WorkspaceChanges(&Workspace{}, &Workspace{Cache: Cache{Registry: "ghcr.io/o/c"}}); len(got) != 0 {
+		t.Errorf("a cache change affects %v; want nothing built again", got)
+	}
+}

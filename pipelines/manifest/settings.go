@@ -18,7 +18,7 @@ var (
 	// SettingsChanges).
 	perComponentKeys = map[string]bool{"images": true, "build": true, "publish": true, "deploy": true, "release": true}
 	// noBuildKeys change nothing that is built, published or deployed.
-	noBuildKeys = map[string]bool{"fullRebuildMarker": true}
+	noBuildKeys = map[string]bool{"fullRebuildMarker": true, "cache": true}
 )
 
 // WorkspaceChanges lists the top-level workspace keys whose change
