@@ -79,7 +79,9 @@ func TestEnginePlanFromChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	nested.Git("init", "-q")
-	source = client.Host().Directory(dir, dagger.HostDirectoryOpts{Gitignore: true})
+	// The same path again in the same session is served from the first
+	// load unless told not to.
+	source = client.Host().Directory(dir, dagger.HostDirectoryOpts{Gitignore: true, NoCache: true})
 	if _, _, why := partialCopy(ctx, source, true); why == nil || !strings.Contains(why.Error(), "nested repository") {
 		t.Errorf("partial copy with a nested repository: %v, want it refused", why)
 	}
