@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/monopipe/monopipe/internal/gittest"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
 

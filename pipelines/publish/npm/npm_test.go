@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
