@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/monopipe/monopipe/internal/httpfake"
 	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
-	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
 
 // startVerdaccio runs a real Verdaccio with an htpasswd auth and no
@@ -239,13 +239,13 @@ func TestPublishRetries(t *testing.T) {
 	noSleep := func(context.Context, time.Duration) error { return nil }
 	for i, tc := range []struct {
 		name     string
-		flaky    *httpdotest.Flaky
+		flaky    *httpfake.Flaky
 		wantSeen int
 	}{
-		{name: "answer lost", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Lost}, wantSeen: 1},
-		{name: "dropped", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Drop}, wantSeen: 2},
-		{name: "503", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, Status: 503}, wantSeen: 2},
-		{name: "reads fail", flaky: &httpdotest.Flaky{Match: httpdotest.Method("GET"), Fail: 2, Status: 502}, wantSeen: 3},
+		{name: "answer lost", flaky: &httpfake.Flaky{Match: httpfake.Method("PUT"), Fail: 1, How: httpfake.Lost}, wantSeen: 1},
+		{name: "dropped", flaky: &httpfake.Flaky{Match: httpfake.Method("PUT"), Fail: 1, How: httpfake.Drop}, wantSeen: 2},
+		{name: "503", flaky: &httpfake.Flaky{Match: httpfake.Method("PUT"), Fail: 1, Status: 503}, wantSeen: 2},
+		{name: "reads fail", flaky: &httpfake.Flaky{Match: httpfake.Method("GET"), Fail: 2, Status: 502}, wantSeen: 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.flaky.Next = httputil.NewSingleHostReverseProxy(target)
