@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/monopipe/monopipe/internal/gittest"
-	"github.com/monopipe/monopipe/internal/mototest"
+	"github.com/monopipe/monopipe/internal/localsvc"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
 
@@ -55,7 +55,7 @@ func startPrivateVerdaccio(t *testing.T) (string, string) {
 		t.Skip("verdaccio not installed (.ci/setup.d installs it)")
 	}
 	dir := t.TempDir()
-	port, err := mototest.FreePort()
+	port, err := localsvc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ log: {type: stdout, format: pretty, level: warn}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := mototest.WaitHTTP(u+"-/ping", 60*time.Second); err != nil {
+	if err := localsvc.WaitHTTP(u+"-/ping", 60*time.Second); err != nil {
 		t.Fatalf("verdaccio: %v\n%s", err, out.String())
 	}
 	req, _ := http.NewRequest(http.MethodPut, u+"-/user/org.couchdb.user:ci", strings.NewReader(`{"name":"ci","password":"ci-password-123"}`))

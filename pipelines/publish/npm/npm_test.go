@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/monopipe/monopipe/internal/httpfake"
-	"github.com/monopipe/monopipe/internal/mototest"
+	"github.com/monopipe/monopipe/internal/localsvc"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
 )
 
@@ -32,7 +32,7 @@ func startVerdaccio(t *testing.T) (string, string) {
 		t.Skip("verdaccio not installed (.ci/setup.d/publish.sh installs it): skipping npm registry tests")
 	}
 	dir := t.TempDir()
-	port, err := mototest.FreePort()
+	port, err := localsvc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ log: {type: stdout, format: pretty, level: warn}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := mototest.WaitHTTP(url+"/-/ping", 60*time.Second); err != nil {
+	if err := localsvc.WaitHTTP(url+"/-/ping", 60*time.Second); err != nil {
 		t.Fatalf("verdaccio: %v\n%s", err, out.String())
 	}
 	body := `{"name":"ci","password":"ci-password-123"}`
