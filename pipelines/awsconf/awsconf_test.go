@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 )
 
 func TestLoad(t *testing.T) {

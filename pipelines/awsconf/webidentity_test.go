@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 )
 
 // stsLog records the STS requests that pass through a mototest.Proxy.

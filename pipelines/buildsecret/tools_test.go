@@ -3,7 +3,6 @@ package buildsecret
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cgi"
@@ -13,10 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/monopipe/monopipe/internal/gittest"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/verdacciotest"
 	"github.com/monopipe/monopipe/pipelines/run"
 )
 
@@ -45,65 +43,15 @@ func command(t *testing.T, dir string, env []string, name string, args ...string
 	return string(out), err
 }
 
-// startPrivateVerdaccio runs Verdaccio where the @acme scope needs an
-// authenticated user to read and everything else is public, with no
-// uplinks; it returns its URL and a user's token.
-func startPrivateVerdaccio(t *testing.T) (string, string) {
-	t.Helper()
-	bin, err := exec.LookPath("verdaccio")
-	if err != nil {
-		t.Skip("verdaccio not installed (.ci/setup.d installs it)")
-	}
-	dir := t.TempDir()
-	port, err := mototest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf(`storage: %[1]s/storage
-auth:
-  htpasswd:
-    file: %[1]s/htpasswd
-    max_users: 10
-uplinks: {}
-packages:
-  '@acme/*':
+// privateScope is a Verdaccio packages section where the @acme scope needs
+// an authenticated user to read and everything else is public.
+const privateScope = `  '@acme/*':
     access: $authenticated
     publish: $authenticated
   '**':
     access: $all
     publish: $authenticated
-web:
-  enable: false
-log: {type: stdout, format: pretty, level: warn}
-`, dir)
-	cfgFile := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	u := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	cmd := exec.Command(bin, "--config", cfgFile, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := mototest.WaitHTTP(u+"-/ping", 60*time.Second); err != nil {
-		t.Fatalf("verdaccio: %v\n%s", err, out.String())
-	}
-	req, _ := http.NewRequest(http.MethodPut, u+"-/user/org.couchdb.user:ci", strings.NewReader(`{"name":"ci","password":"ci-password-123"}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var user struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&user); err != nil || user.Token == "" {
-		t.Fatalf("create user: %s, %v", resp.Status, err)
-	}
-	return u, user.Token
-}
+`
 
 // TestNPMRCWithVerdaccio: npm install of a package in a private scope
 // fails with an .npmrc that has no token and passes with the one Resolve
@@ -112,7 +60,8 @@ func TestNPMRCWithVerdaccio(t *testing.T) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm not installed")
 	}
-	registry, token := startPrivateVerdaccio(t)
+	registry, token := verdacciotest.Start(t, privateScope)
+	registry += "/"
 	d := decls(t, fmt.Sprintf("    - name: NPM_TOKEN\n      npm: {registry: %q, scope: \"@acme\"}\n", registry))
 	set, err := Resolve("web", d, map[string]string{"NPM_TOKEN": token})
 	if err != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/mototest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/publish"
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
 )
 
 // BenchmarkDeployNoChange is the fast path: the function already runs the

@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 )
 
 // imageURI is a repository pinned at a digest made from seed.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 	"github.com/monopipe/monopipe/pipelines/publish"
 )
 

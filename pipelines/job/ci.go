@@ -263,16 +263,6 @@ func buildTrigger(o CIOptions) (trigger.Trigger, *plan.Plan, error) {
 	return t, nil, nil
 }
 
-// CIPlanDir is CIPlan on a repository on local disk.
-func CIPlanDir(ctx context.Context, dir string, o CIOptions) (*plan.Plan, error) {
-	t, none, err := buildTrigger(o)
-	if err != nil || none != nil {
-		return none, err
-	}
-	p, _, err := planBuild(ctx, dir, nil, t, o.Components)
-	return p, err
-}
-
 // shipsAny says whether any component publishes.
 func shipsAny(comps []plan.Component, ship func(plan.Component) (bool, string)) bool {
 	for _, c := range comps {

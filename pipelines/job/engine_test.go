@@ -13,9 +13,9 @@ import (
 
 	"github.com/monopipe/monopipe/internal/enginetest"
 	"github.com/monopipe/monopipe/internal/gittest"
+	"github.com/monopipe/monopipe/internal/httpfake"
 	"github.com/monopipe/monopipe/pipelines/ghactions"
 	"github.com/monopipe/monopipe/pipelines/publish"
-	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
 	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
@@ -60,7 +60,7 @@ test:
 // not fail; the statuses reach GitHub; the report directory exports.
 func TestEngineCI(t *testing.T) {
 	ctx, client := enginetest.Connect(t, 20*time.Minute)
-	files := generictest.New(t, "http-SECRET-token")
+	files := httpfake.NewStore(t, "http-SECRET-token")
 
 	fake := &fakeGitHub{}
 	ghSrv := httptest.NewServer(fake)
@@ -137,7 +137,7 @@ func TestEngineCI(t *testing.T) {
 // published under its version, and the GitHub release created with notes.
 func TestEngineRelease(t *testing.T) {
 	ctx, client := enginetest.Connect(t, 20*time.Minute)
-	files := generictest.New(t, "") // the release publishes without a token
+	files := httpfake.NewStore(t, "") // the release publishes without a token
 
 	var releases []map[string]any
 	ghSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

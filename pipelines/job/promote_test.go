@@ -12,10 +12,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/monopipe/monopipe/internal/gittest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/internal/wanterr"
 	"github.com/monopipe/monopipe/pipelines/publish"
 	"github.com/monopipe/monopipe/pipelines/publish/oci"
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 	"github.com/monopipe/monopipe/pipelines/deploy"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"

@@ -21,12 +21,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/monopipe/monopipe/internal/httpfake"
+	"github.com/monopipe/monopipe/internal/mototest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
-	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
 	"github.com/monopipe/monopipe/pipelines/publish/oci"
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
 	"github.com/monopipe/monopipe/pipelines/publish/s3put"
 )
 
@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 	endpoint := mototest.Start(t)
 	proxy := mototest.NewProxy(t, endpoint)
 	reg := ocitest.NewRegistry(t, "AWS", "123456789012-auth-token")
-	files := generictest.New(t, "http-token-SECRET")
+	files := httpfake.NewStore(t, "http-token-SECRET")
 
 	ctx := context.Background()
 	s3c := s3put.NewClient(mototest.Config(t, endpoint))

@@ -32,16 +32,14 @@ func (r *Release) GitHubRelease() bool {
 // Name is the GitHub release title, e.g. "api 1.2.3".
 func (r *Release) Name() string { return r.Component.Name + " " + r.Version.String() }
 
-// Prepare reads the manifests of the repository at dir as they are at tag,
-// finds the component and version the tag names, checks the component's
-// recorded version, checks that the tag is on the base branch or a release
-// branch (see CheckReachable), and computes the release notes. Every failure is an
-// error that names the tag and what is wrong.
-func Prepare(dir, tag string) (*Release, error) { return PrepareFrom(dir, tag, "") }
-
-// PrepareFrom is Prepare with the repository's default branch as the CI
-// host names it (GitHub's payload; "" when unknown), whose monopipe.yaml
-// then says which branches a tag may be on (see CheckReachable).
+// PrepareFrom reads the manifests of the repository at dir as they are at
+// tag, finds the component and version the tag names, checks the
+// component's recorded version, checks that the tag is on the base branch
+// or a release branch (see CheckReachable), and computes the release notes.
+// defaultBranch is the repository's default branch as the CI host names it
+// (GitHub's payload; "" when unknown), whose monopipe.yaml then says which
+// branches a tag may be on. Every failure is an error that names the tag
+// and what is wrong.
 func PrepareFrom(dir, tag, defaultBranch string) (*Release, error) {
 	r, err := detect.Open(dir)
 	if err != nil {

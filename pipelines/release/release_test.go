@@ -102,7 +102,7 @@ func TestPrepare(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.tag, func(t *testing.T) {
-			rel, err := Prepare(filepath.Join(r.Dir, "components"), tc.tag)
+			rel, err := PrepareFrom(filepath.Join(r.Dir, "components"), tc.tag, "")
 			if wanterr.Check(t, err, tc.wantErr) {
 				return
 			}
@@ -235,7 +235,7 @@ func TestNotesFollowPlanOwnership(t *testing.T) {
 	r.commit("Other only", map[string]string{"other/x.go": "package x\n"})
 	r.commit("Api 1.1.0", map[string]string{"api/VERSION": "1.1.0\n"})
 	r.Git("tag", "api/v1.1.0")
-	rel, err := Prepare(r.Dir, "api/v1.1.0")
+	rel, err := PrepareFrom(r.Dir, "api/v1.1.0", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/mototest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/pipelines/publish/ecr"
 	"github.com/monopipe/monopipe/pipelines/publish/oci"
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
 )
 
 func TestParseHost(t *testing.T) {

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
+	"github.com/monopipe/monopipe/internal/httpfake"
 )
 
 func TestUpload(t *testing.T) {
 	const token = "generic-upload-token-SECRET"
-	srv := generictest.New(t, token)
+	srv := httpfake.NewStore(t, token)
 
 	dir := t.TempDir()
 	v1, v2 := filepath.Join(dir, "app-v1.zip"), filepath.Join(dir, "app.zip")

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/monopipe/monopipe/pipelines/publish/generic/generictest"
+	"github.com/monopipe/monopipe/internal/httpfake"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
-	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
 
 func noSleep(context.Context, time.Duration) error { return nil }
@@ -29,20 +28,20 @@ func TestUploadRetries(t *testing.T) {
 		name        string
 		method      string
 		check       bool
-		flaky       *httpdotest.Flaky
+		flaky       *httpfake.Flaky
 		wantErr     string
 		wantSeen    int // writes the flaky wrapper saw
 		wantWritten int // writes the store kept
 	}{
-		{name: "PUT, 503 twice", method: "PUT", flaky: &httpdotest.Flaky{Fail: 2, Status: 503}, wantSeen: 3, wantWritten: 1},
-		{name: "PUT, 429 always", method: "PUT", flaky: &httpdotest.Flaky{Fail: 99, Status: 429, RetryAfter: "1"}, wantErr: "429 Too Many Requests", wantSeen: 4},
-		{name: "PUT, answer lost, checked", method: "PUT", check: true, flaky: &httpdotest.Flaky{Fail: 1, How: httpdotest.Lost}, wantSeen: 1, wantWritten: 1},
-		{name: "POST, 503, no check: sent once", method: "POST", flaky: &httpdotest.Flaky{Fail: 1, Status: 503}, wantErr: "503 Service Unavailable", wantSeen: 1},
-		{name: "POST, dropped, checked absent: sent again", method: "POST", check: true, flaky: &httpdotest.Flaky{Fail: 1, How: httpdotest.Drop}, wantSeen: 2, wantWritten: 1},
-		{name: "POST, answer lost, checked present: not sent again", method: "POST", check: true, flaky: &httpdotest.Flaky{Fail: 1, How: httpdotest.Lost}, wantSeen: 1, wantWritten: 1},
+		{name: "PUT, 503 twice", method: "PUT", flaky: &httpfake.Flaky{Fail: 2, Status: 503}, wantSeen: 3, wantWritten: 1},
+		{name: "PUT, 429 always", method: "PUT", flaky: &httpfake.Flaky{Fail: 99, Status: 429, RetryAfter: "1"}, wantErr: "429 Too Many Requests", wantSeen: 4},
+		{name: "PUT, answer lost, checked", method: "PUT", check: true, flaky: &httpfake.Flaky{Fail: 1, How: httpfake.Lost}, wantSeen: 1, wantWritten: 1},
+		{name: "POST, 503, no check: sent once", method: "POST", flaky: &httpfake.Flaky{Fail: 1, Status: 503}, wantErr: "503 Service Unavailable", wantSeen: 1},
+		{name: "POST, dropped, checked absent: sent again", method: "POST", check: true, flaky: &httpfake.Flaky{Fail: 1, How: httpfake.Drop}, wantSeen: 2, wantWritten: 1},
+		{name: "POST, answer lost, checked present: not sent again", method: "POST", check: true, flaky: &httpfake.Flaky{Fail: 1, How: httpfake.Lost}, wantSeen: 1, wantWritten: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store := generictest.New(t, "")
+			store := httpfake.NewStore(t, "")
 			tc.flaky.Next, tc.flaky.Match = store, func(r *http.Request) bool { return r.Method != http.MethodGet }
 			srv := httptest.NewServer(tc.flaky)
 			defer srv.Close()

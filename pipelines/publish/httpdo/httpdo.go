@@ -58,14 +58,9 @@ func Multipart(fields [][2]string, fileField, fileName string, data []byte) (io.
 	return &buf, mw.FormDataContentType(), nil
 }
 
-// Fetch sends a read request, retried with r's defaults when the server
-// or the connection fails, and returns the body of a 200 answer, found
-// false for a 404, and an error naming the status for anything else.
-func Fetch(client *http.Client, req *http.Request) (body []byte, found bool, err error) {
-	return Retry{}.Fetch(client, req)
-}
-
-// Fetch is the package's Fetch with r's retries.
+// Fetch sends a read request, retried with r when the server or the
+// connection fails, and returns the body of a 200 answer, found false for
+// a 404, and an error naming the status for anything else.
 func (r Retry) Fetch(client *http.Client, req *http.Request) (body []byte, found bool, err error) {
 	resp, err := r.Do(client, req, Always)
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/monopipe/monopipe/internal/httpfake"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
-	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
 
 // waits records the waits of a Retry instead of sleeping.
@@ -49,7 +49,7 @@ func TestRetryDo(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		method string
-		flaky  *httpdotest.Flaky
+		flaky  *httpfake.Flaky
 		resend httpdo.Resend
 		// want: final status (0: an error), attempts the server saw, waits
 		wantStatus   int
@@ -57,27 +57,27 @@ func TestRetryDo(t *testing.T) {
 		wantAttempts int
 		wantWaits    string // "backoff" or exact durations
 	}{
-		{name: "503 twice then ok", method: "GET", flaky: &httpdotest.Flaky{Fail: 2, Status: 503}, resend: httpdo.Always,
+		{name: "503 twice then ok", method: "GET", flaky: &httpfake.Flaky{Fail: 2, Status: 503}, resend: httpdo.Always,
 			wantStatus: 200, wantAttempts: 3, wantWaits: "backoff"},
-		{name: "429 with Retry-After seconds", method: "PUT", flaky: &httpdotest.Flaky{Fail: 1, Status: 429, RetryAfter: "7"}, resend: httpdo.Always,
+		{name: "429 with Retry-After seconds", method: "PUT", flaky: &httpfake.Flaky{Fail: 1, Status: 429, RetryAfter: "7"}, resend: httpdo.Always,
 			wantStatus: 200, wantAttempts: 2, wantWaits: "[7s]"},
-		{name: "503 with Retry-After date", method: "GET", flaky: &httpdotest.Flaky{Fail: 1, Status: 503, RetryAfter: date}, resend: httpdo.Always,
+		{name: "503 with Retry-After date", method: "GET", flaky: &httpfake.Flaky{Fail: 1, Status: 503, RetryAfter: date}, resend: httpdo.Always,
 			wantStatus: 200, wantAttempts: 2, wantWaits: "date"},
-		{name: "Retry-After longer than a run waits", method: "GET", flaky: &httpdotest.Flaky{Fail: 1, Status: 429, RetryAfter: "3600"}, resend: httpdo.Always,
+		{name: "Retry-After longer than a run waits", method: "GET", flaky: &httpfake.Flaky{Fail: 1, Status: 429, RetryAfter: "3600"}, resend: httpdo.Always,
 			wantStatus: 429, wantAttempts: 1, wantWaits: "[]"},
-		{name: "always 500: bounded", method: "GET", flaky: &httpdotest.Flaky{Fail: 99, Status: 500}, resend: httpdo.Always,
+		{name: "always 500: bounded", method: "GET", flaky: &httpfake.Flaky{Fail: 99, Status: 500}, resend: httpdo.Always,
 			wantStatus: 500, wantAttempts: 4, wantWaits: "backoff"},
-		{name: "connection dropped", method: "PUT", flaky: &httpdotest.Flaky{Fail: 2, How: httpdotest.Drop}, resend: httpdo.Always,
+		{name: "connection dropped", method: "PUT", flaky: &httpfake.Flaky{Fail: 2, How: httpfake.Drop}, resend: httpdo.Always,
 			wantStatus: 200, wantAttempts: 3, wantWaits: "backoff"},
-		{name: "connection always dropped", method: "GET", flaky: &httpdotest.Flaky{Fail: 99, How: httpdotest.Drop}, resend: httpdo.Always,
+		{name: "connection always dropped", method: "GET", flaky: &httpfake.Flaky{Fail: 99, How: httpfake.Drop}, resend: httpdo.Always,
 			wantErr: "(after 4 attempts)", wantAttempts: 4, wantWaits: "backoff"},
-		{name: "400 is not retried", method: "GET", flaky: &httpdotest.Flaky{Fail: 1, Status: 400}, resend: httpdo.Always,
+		{name: "400 is not retried", method: "GET", flaky: &httpfake.Flaky{Fail: 1, Status: 400}, resend: httpdo.Always,
 			wantStatus: 400, wantAttempts: 1, wantWaits: "[]"},
-		{name: "501 is not retried", method: "GET", flaky: &httpdotest.Flaky{Fail: 1, Status: 501}, resend: httpdo.Always,
+		{name: "501 is not retried", method: "GET", flaky: &httpfake.Flaky{Fail: 1, Status: 501}, resend: httpdo.Always,
 			wantStatus: 501, wantAttempts: 1, wantWaits: "[]"},
-		{name: "POST without a check is sent once", method: "POST", flaky: &httpdotest.Flaky{Fail: 1, Status: 503},
+		{name: "POST without a check is sent once", method: "POST", flaky: &httpfake.Flaky{Fail: 1, Status: 503},
 			wantStatus: 503, wantAttempts: 1, wantWaits: "[]"},
-		{name: "a lost answer that took effect", method: "POST", flaky: &httpdotest.Flaky{Fail: 1, How: httpdotest.Lost},
+		{name: "a lost answer that took effect", method: "POST", flaky: &httpfake.Flaky{Fail: 1, How: httpfake.Lost},
 			resend: func(context.Context) (bool, error) { return false, httpdo.ErrTookEffect }, wantErr: httpdo.ErrTookEffect.Error(), wantAttempts: 1, wantWaits: "backoff"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,7 +141,7 @@ func TestRetryDo(t *testing.T) {
 
 // TestRetryCanceled: a cancelled context ends the waiting.
 func TestRetryCanceled(t *testing.T) {
-	f := &httpdotest.Flaky{Next: &echo{}, Fail: 99, Status: 503}
+	f := &httpfake.Flaky{Next: &echo{}, Fail: 99, Status: 503}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())

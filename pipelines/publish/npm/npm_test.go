@@ -5,81 +5,21 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	neturl "net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/httpfake"
+	"github.com/monopipe/monopipe/internal/verdacciotest"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
-	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
-
-// startVerdaccio runs a real Verdaccio with an htpasswd auth and no
-// uplinks, storage in a temp dir, and returns its URL and a user's token.
-func startVerdaccio(t *testing.T) (string, string) {
-	t.Helper()
-	bin, err := exec.LookPath("verdaccio")
-	if err != nil {
-		t.Skip("verdaccio not installed (.ci/setup.d/publish.sh installs it): skipping npm registry tests")
-	}
-	dir := t.TempDir()
-	port, err := mototest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf(`storage: %[1]s/storage
-auth:
-  htpasswd:
-    file: %[1]s/htpasswd
-    max_users: 10
-uplinks: {}
-packages:
-  '**':
-    access: $all
-    publish: $authenticated
-    unpublish: $authenticated
-web:
-  enable: false
-log: {type: stdout, format: pretty, level: warn}
-`, dir)
-	cfgFile := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "--config", cfgFile, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := mototest.WaitHTTP(url+"/-/ping", 60*time.Second); err != nil {
-		t.Fatalf("verdaccio: %v\n%s", err, out.String())
-	}
-	body := `{"name":"ci","password":"ci-password-123"}`
-	req, _ := http.NewRequest(http.MethodPut, url+"/-/user/org.couchdb.user:ci", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var user struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&user); err != nil || user.Token == "" {
-		t.Fatalf("create user: %s, %v", resp.Status, err)
-	}
-	return url, user.Token
-}
 
 // writeTarball writes an npm pack style tarball.
 func writeTarball(t *testing.T, name, version, code string) string {
@@ -105,7 +45,7 @@ func writeTarball(t *testing.T, name, version, code string) string {
 }
 
 func TestPublishVerdaccio(t *testing.T) {
-	url, token := startVerdaccio(t)
+	url, token := verdacciotest.Start(t, verdacciotest.Public)
 	ctx := context.Background()
 	reg := Registry{URL: url + "/", Token: token}
 	var log bytes.Buffer
@@ -185,7 +125,7 @@ func TestReadPackageErrors(t *testing.T) {
 // to Verdaccio under the dist-tag latest: latest stays on 1.2.0, the
 // backport gets latest-1.1; 1.2.1 moves latest again.
 func TestDistTagMovesForward(t *testing.T) {
-	url, token := startVerdaccio(t)
+	url, token := verdacciotest.Start(t, verdacciotest.Public)
 	ctx := context.Background()
 	reg := Registry{URL: url, Token: token}
 	var log bytes.Buffer
@@ -231,7 +171,7 @@ func TestDistTagMovesForward(t *testing.T) {
 // again (Verdaccio would refuse it); a publish dropped before it arrived
 // is sent again; document reads are retried.
 func TestPublishRetries(t *testing.T) {
-	url, token := startVerdaccio(t)
+	url, token := verdacciotest.Start(t, verdacciotest.Public)
 	target, err := neturl.Parse(url)
 	if err != nil {
 		t.Fatal(err)
@@ -239,13 +179,13 @@ func TestPublishRetries(t *testing.T) {
 	noSleep := func(context.Context, time.Duration) error { return nil }
 	for i, tc := range []struct {
 		name     string
-		flaky    *httpdotest.Flaky
+		flaky    *httpfake.Flaky
 		wantSeen int
 	}{
-		{name: "answer lost", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Lost}, wantSeen: 1},
-		{name: "dropped", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, How: httpdotest.Drop}, wantSeen: 2},
-		{name: "503", flaky: &httpdotest.Flaky{Match: httpdotest.Method("PUT"), Fail: 1, Status: 503}, wantSeen: 2},
-		{name: "reads fail", flaky: &httpdotest.Flaky{Match: httpdotest.Method("GET"), Fail: 2, Status: 502}, wantSeen: 3},
+		{name: "answer lost", flaky: &httpfake.Flaky{Match: httpfake.Method("PUT"), Fail: 1, How: httpfake.Lost}, wantSeen: 1},
+		{name: "dropped", flaky: &httpfake.Flaky{Match: httpfake.Method("PUT"), Fail: 1, How: httpfake.Drop}, wantSeen: 2},
+		{name: "503", flaky: &httpfake.Flaky{Match: httpfake.Method("PUT"), Fail: 1, Status: 503}, wantSeen: 2},
+		{name: "reads fail", flaky: &httpfake.Flaky{Match: httpfake.Method("GET"), Fail: 2, Status: 502}, wantSeen: 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.flaky.Next = httputil.NewSingleHostReverseProxy(target)

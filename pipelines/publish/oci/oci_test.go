@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 )
 
 func TestTags(t *testing.T) {

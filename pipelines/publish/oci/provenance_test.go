@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 )
 
 var testProvenance = Provenance{Source: "https://github.com/org/repo", Revision: "0123456789abcdef0123456789abcdef01234567",

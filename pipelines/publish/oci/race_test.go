@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 )
 
 // TestPushConcurrentSameVersion: eight publishers push version 1.0.0 with

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/monopipe/monopipe/internal/httpfake"
 	"github.com/monopipe/monopipe/pipelines/publish/httpdo"
-	"github.com/monopipe/monopipe/pipelines/publish/httpdo/httpdotest"
 )
 
 // TestUploadRetries: the upload POST is sent again only when the simple
@@ -21,16 +21,16 @@ func TestUploadRetries(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		simple      bool
-		flaky       *httpdotest.Flaky
+		flaky       *httpfake.Flaky
 		wantErr     string
 		wantSeen    int
 		wantUploads int
 	}{
-		{name: "answer lost, the index has it", simple: true, flaky: &httpdotest.Flaky{Match: httpdotest.Method("POST"), Fail: 1, How: httpdotest.Lost}, wantSeen: 1, wantUploads: 1},
-		{name: "dropped, the index lacks it: sent again", simple: true, flaky: &httpdotest.Flaky{Match: httpdotest.Method("POST"), Fail: 1, How: httpdotest.Drop}, wantSeen: 2, wantUploads: 1},
-		{name: "502 twice, sent again", simple: true, flaky: &httpdotest.Flaky{Match: httpdotest.Method("POST"), Fail: 2, Status: 502}, wantSeen: 3, wantUploads: 1},
-		{name: "no simple URL: sent once", flaky: &httpdotest.Flaky{Match: httpdotest.Method("POST"), Fail: 1, Status: 503}, wantErr: "503 Service Unavailable", wantSeen: 1},
-		{name: "index reads retried", simple: true, flaky: &httpdotest.Flaky{Match: httpdotest.Method("GET"), Fail: 2, Status: 500}, wantSeen: 3, wantUploads: 1},
+		{name: "answer lost, the index has it", simple: true, flaky: &httpfake.Flaky{Match: httpfake.Method("POST"), Fail: 1, How: httpfake.Lost}, wantSeen: 1, wantUploads: 1},
+		{name: "dropped, the index lacks it: sent again", simple: true, flaky: &httpfake.Flaky{Match: httpfake.Method("POST"), Fail: 1, How: httpfake.Drop}, wantSeen: 2, wantUploads: 1},
+		{name: "502 twice, sent again", simple: true, flaky: &httpfake.Flaky{Match: httpfake.Method("POST"), Fail: 2, Status: 502}, wantSeen: 3, wantUploads: 1},
+		{name: "no simple URL: sent once", flaky: &httpfake.Flaky{Match: httpfake.Method("POST"), Fail: 1, Status: 503}, wantErr: "503 Service Unavailable", wantSeen: 1},
+		{name: "index reads retried", simple: true, flaky: &httpfake.Flaky{Match: httpfake.Method("GET"), Fail: 2, Status: 500}, wantSeen: 3, wantUploads: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeIndex{user: user, pass: pass, files: map[string][]byte{}, projects: map[string][]string{}}

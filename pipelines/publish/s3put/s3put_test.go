@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/monopipe/monopipe/pipelines/awsconf/mototest"
+	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/pipelines/publish/s3put"
 )
 

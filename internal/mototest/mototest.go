@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/monopipe/monopipe/internal/localsvc"
 	"github.com/monopipe/monopipe/pipelines/awsconf"
 )
 
@@ -40,7 +40,7 @@ func Start(tb testing.TB, env ...string) string {
 	if err != nil {
 		tb.Skip("moto_server not installed (pip install 'moto[server]'): skipping AWS tests")
 	}
-	port, err := FreePort()
+	port, err := localsvc.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func Start(tb testing.TB, env ...string) string {
 		logf.Close()
 	})
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := WaitHTTP(url+"/moto-api/", 30*time.Second); err != nil {
+	if err := localsvc.WaitHTTP(url+"/moto-api/", 30*time.Second); err != nil {
 		log, _ := os.ReadFile(logf.Name())
 		tb.Fatalf("moto_server: %v\n%s", err, log)
 	}
@@ -75,32 +75,6 @@ func Config(tb testing.TB, endpoint string) aws.Config {
 		tb.Fatal(err)
 	}
 	return cfg
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// WaitHTTP polls url until it answers with any HTTP status, or times out.
-func WaitHTTP(url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer within %s: %w", url, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // CreateLambdaRole creates an IAM role that Lambda may assume and returns

@@ -1,5 +1,5 @@
 // Package ocitest serves an in-process OCI registry and writes test images
-// as OCI layouts and tarballs, for the tests of publish and deploy.
+// as OCI layouts and tarballs, for the tests of the publishers, deploy and jobs.
 package ocitest
 
 import (

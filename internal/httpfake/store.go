@@ -1,7 +1,4 @@
-// Package generictest is an in-memory artifact store for tests of generic
-// HTTP uploads: it stores PUT bodies and multipart POST "file" fields by
-// path, serves them back with GET, and counts writes.
-package generictest
+package httpfake
 
 import (
 	"io"
@@ -11,8 +8,10 @@ import (
 	"testing"
 )
 
-// Server is a running store.
-type Server struct {
+// Store is an in-memory artifact store for tests of generic HTTP uploads:
+// it stores PUT bodies and multipart POST "file" fields by path, serves them
+// back with GET, and counts writes.
+type Store struct {
 	// URL is the store's address.
 	URL string
 
@@ -22,10 +21,10 @@ type Server struct {
 	writes int
 }
 
-// New starts a store on a free loopback port, stopped when the test ends.
-// When token is not empty, every request must carry "Bearer <token>".
-func New(t testing.TB, token string) *Server {
-	s := &Server{token: token, files: map[string][]byte{}}
+// NewStore starts a Store on a free loopback port, stopped when the test
+// ends. When token is not empty, every request must carry "Bearer <token>".
+func NewStore(t testing.TB, token string) *Store {
+	s := &Store{token: token, files: map[string][]byte{}}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	s.URL = ts.URL
@@ -33,21 +32,21 @@ func New(t testing.TB, token string) *Server {
 }
 
 // File returns what the store holds at path ("" when nothing).
-func (s *Server) File(path string) string {
+func (s *Store) File(path string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return string(s.files[path])
 }
 
 // Writes counts the PUTs and POSTs stored so far.
-func (s *Server) Writes() int {
+func (s *Store) Writes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.writes
 }
 
 // ServeHTTP implements the store.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.token != "" && r.Header.Get("Authorization") != "Bearer "+s.token {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return

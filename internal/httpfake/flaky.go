@@ -1,7 +1,8 @@
-// Package httpdotest wraps a test server's handler so that its first
-// requests fail the ways real servers and networks do, for the retry tests
-// of the publishers.
-package httpdotest
+// Package httpfake provides fake HTTP servers for the publishers' tests: an
+// in-memory artifact store (Store) and a wrapper that makes a handler's
+// first requests fail the ways real servers and networks do (Flaky), for the
+// retry tests.
+package httpfake
 
 import (
 	"net/http"
