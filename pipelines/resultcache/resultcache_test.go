@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/monopipe/monopipe/pipelines/publish/oci/ocitest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 )
 
 func digestOf(s string) string { return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(s))) }
