@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
@@ -116,14 +117,6 @@ func TestNewAppliesDefaultImages(t *testing.T) {
 	}
 }
 
-func TestDirGlob(t *testing.T) {
-	for in, want := range map[string]string{".": "**", "": "**", "components/greet": "components/greet/**"} {
-		if got := dirGlob(in); got != want {
-			t.Errorf("dirGlob(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestBadConfig(t *testing.T) {
 	b := New(nil, nil, nil, nil)
 	tests := []struct {
@@ -142,7 +135,7 @@ func TestBadConfig(t *testing.T) {
 		if tt.kind == manifest.KindCustom {
 			_, err = b.custom(in)
 		} else {
-			_, err = b.docker(in)
+			_, err = b.sourceTree(context.Background(), in.c, nil) // the tree's rule
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s %+v: err = %v, want %q", tt.kind, tt.build, err, tt.want)

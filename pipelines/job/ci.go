@@ -158,7 +158,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	if d.Secrets { // a fork's pull request gets none
 		buildSecrets = o.Secrets.Build
 	}
-	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(sp.repo, d.Trusted)), build.WithSecrets(buildSecrets))
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(cacheScope(sp.repo, d.Trusted)), build.WithSecrets(buildSecrets))
 	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {

@@ -89,7 +89,7 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 		opts.Secrets = append(opts.Secrets, opts.BuildSecrets[name])
 	}
 	scope := cacheScope(origin, false)
-	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
 	return Run(ctx, b, p, opts)
 }
 

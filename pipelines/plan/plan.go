@@ -6,6 +6,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
 
 // Plan is the answer: the selected components, dependencies first.
@@ -32,6 +33,12 @@ type Plan struct {
 	// Manifests are every component of the repository, selected or not,
 	// by name.
 	Manifests map[string]*manifest.Component `json:"-"`
+	// Trees are what the build of each selected component, and of every
+	// component they depend on, receives from the repository, decided from
+	// head's files (see package sourcetree), by name. A component whose
+	// tree cannot be decided (a docker build.context outside the
+	// repository) has none: its builder says why.
+	Trees map[string]sourcetree.Tree `json:"-"`
 }
 
 // Component is one selected component.
