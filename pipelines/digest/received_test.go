@@ -52,7 +52,7 @@ var shapes = map[string]string{
 	"proto/c.proto":                "c\n",
 	"ui/component.yaml":            "name: ui\nkind: node\ndependsOn: [py]\n",
 	"ui/package.json":              "{}\n",
-	"ui/node_modules/dep/index.js":  "installed\n",
+	"ui/node_modules/dep/index.js": "installed\n",
 	"apps/web/component.yaml":      "name: web\nkind: docker\nbuild:\n  context: ..\n  dockerfile: web/Dockerfile\n",
 	"apps/web/Dockerfile":          "FROM scratch\n",
 	"apps/assets/logo.svg":         "<svg/>\n",
