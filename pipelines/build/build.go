@@ -238,7 +238,7 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 		in.deps[d] = dp.Files
 	}
 	if in.tree, err = b.sourceTree(ctx, c, deps); err != nil {
-		return nil, fmt.Errorf("build %s (%s): %w", name, c.Path, err)
+		return nil, fmt.Errorf("build %s: %w", name, err) // the error names c.Path
 	}
 	var p *Pipeline
 	switch c.Kind {

@@ -231,7 +231,7 @@ func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Tr
 // branch (the revisions compared do not depend on it).
 func planBuild(ctx context.Context, dir string, u *detect.Uncommitted, t trigger.Trigger, components []string) (*plan.Plan, trigger.Decision, error) {
 	d := trigger.Decide(t, "")
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components})
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components, Trees: true})
 	if err != nil {
 		return nil, d, err
 	}

@@ -77,7 +77,7 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 	var origin string
 	err := planCopy(ctx, source, opts.Plan.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		o := opts.Plan
-		o.Dir, o.Uncommitted = dir, u
+		o.Dir, o.Uncommitted, o.Trees = dir, u, true
 		p, err = plan.Make(ctx, o)
 		origin = repoOf(dir, "")
 		return err

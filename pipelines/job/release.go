@@ -66,7 +66,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 		return nil, err
 	}
 	name := rel.Component.Name
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, Head: rel.Commit, All: true, Components: []string{name}})
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, Head: rel.Commit, All: true, Components: []string{name}, Trees: true})
 	if err != nil {
 		return nil, err
 	}

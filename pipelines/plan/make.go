@@ -100,7 +100,9 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 	p.Components = selectComponents(g, reasons, opts.Components)
-	p.Trees = trees(fsys, res, g, p.Components)
+	if opts.Trees {
+		p.Trees = trees(fsys, res, g, p.Components)
+	}
 	if opts.Digest {
 		if err := digests(repo, fsys, res, ws, comps, g, p.Components); err != nil {
 			return nil, err

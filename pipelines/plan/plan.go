@@ -35,7 +35,8 @@ type Plan struct {
 	Manifests map[string]*manifest.Component `json:"-"`
 	// Trees are what the build of each selected component, and of every
 	// component they depend on, receives from the repository, decided from
-	// head's files (see package sourcetree), by name. A component whose
+	// head's files (see package sourcetree), by name; set when
+	// Options.Trees asks for them. A component whose
 	// tree cannot be decided (a docker build.context outside the
 	// repository) has none: its builder says why.
 	Trees map[string]sourcetree.Tree `json:"-"`
@@ -85,6 +86,9 @@ type Options struct {
 	Components []string
 	// Digest computes each selected component's input digest.
 	Digest bool
+	// Trees decides the source tree of each selected component and of
+	// every component it depends on (Plan.Trees), for a builder.
+	Trees bool
 	// Uncommitted, when set, is the working tree's difference from HEAD,
 	// worked out elsewhere (the Dagger engine): Dir then holds the git
 	// folder and only the added and modified files (see
