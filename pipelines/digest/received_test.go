@@ -233,3 +233,14 @@ func TestManifestNormalized(t *testing.T) {
 		t.Errorf("differences %+v, want the component.yaml file entry alone", ch)
 	}
 }
+
+// TestContextOutsideRepository: a docker build context outside the
+// repository has no files to digest; the plan says which manifest.
+func TestContextOutsideRepository(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit("init", map[string]string{"apps/web/component.yaml": "name: web\nkind: docker\nbuild:\n  context: ../../..\n", "apps/web/Dockerfile": "FROM scratch\n"})
+	_, err := plan.Make(context.Background(), plan.Options{Dir: r.Dir, All: true, Digest: true})
+	if err == nil || !strings.Contains(err.Error(), `apps/web/component.yaml: build.context "../../.." leaves the repository`) {
+		t.Errorf("err = %v, want the manifest and its build.context named", err)
+	}
+}
