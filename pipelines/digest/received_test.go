@@ -216,6 +216,18 @@ func TestTreesAtCommit(t *testing.T) {
 			t.Errorf("%s: working tree %+v, commit %+v", name, w, c)
 		}
 	}
+	// A selection gets the trees of what it depends on too; a plan that
+	// builds nothing decides none.
+	if p := planAll(t, r.Dir, "HEAD", "api"); len(p.Trees) != 2 || p.Trees["greet"].GoModule != "libs" {
+		t.Errorf("api alone: trees %+v, want api's and greet's", p.Trees)
+	}
+	p, err := plan.Make(context.Background(), plan.Options{Dir: r.Dir, All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Trees != nil {
+		t.Errorf("without Options.Trees: %+v", p.Trees)
+	}
 }
 
 func treeEqual(a, b sourcetree.Tree) bool {
