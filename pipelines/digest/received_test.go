@@ -216,8 +216,8 @@ func TestTreesAtCommit(t *testing.T) {
 			t.Errorf("%s: working tree %+v, commit %+v", name, w, c)
 		}
 	}
-	// A selection gets the trees of what it depends on too; a plan that
-	// builds nothing decides none.
+	// A selection gets the trees of what it depends on too; a plan not
+	// asked for trees (not a build's) decides none.
 	if p := planAll(t, r.Dir, "HEAD", "api"); len(p.Trees) != 2 || p.Trees["greet"].GoModule != "libs" {
 		t.Errorf("api alone: trees %+v, want api's and greet's", p.Trees)
 	}
