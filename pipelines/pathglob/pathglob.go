@@ -246,6 +246,18 @@ func splitTopLevel(body string) []string {
 	return append(out, body[from:])
 }
 
+// Escape makes a path a pattern that matches only itself.
+func Escape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[]{}\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // Filter applies patterns the way Dagger's directory filters do
 // (Directory.Filter's Include and Exclude, anchored at the directory's
 // root, with no brace alternatives: see Expand): a path is kept when it,

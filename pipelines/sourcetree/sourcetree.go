@@ -85,7 +85,7 @@ func Of(c *manifest.Component, deps []*manifest.Component, exists Exists) (Tree,
 	if c.Kind == manifest.KindGo {
 		t.GoModule = ModuleRoot(c.Dir, exists)
 		if t.GoModule != "" && t.GoModule != c.Dir {
-			t.Include = append(t.Include, path.Join(t.GoModule, "go.mod"), path.Join(t.GoModule, "go.sum"))
+			t.Include = append(t.Include, pathglob.Escape(path.Join(t.GoModule, "go.mod")), pathglob.Escape(path.Join(t.GoModule, "go.sum")))
 		}
 	}
 	return t, nil
@@ -104,11 +104,12 @@ func ModuleRoot(dir string, exists Exists) string {
 	}
 }
 
+// dirGlob is the pattern of everything in folder dir.
 func dirGlob(dir string) string {
 	if dir == "." || dir == "" {
 		return "**"
 	}
-	return dir + "/**"
+	return pathglob.Escape(dir) + "/**"
 }
 
 // Has reports whether the tree has the repo-relative path p.

@@ -43,6 +43,7 @@ func TestOf(t *testing.T) {
 			want: sourcetree.Tree{Root: ".", Include: []string{"apps/ui/**", "**"}, Exclude: sourcetree.Excluded}},
 		{c: web, want: sourcetree.Tree{Root: "apps", Exclude: sourcetree.Excluded}},
 		{c: comp("img", "apps/img", manifest.KindDocker), want: sourcetree.Tree{Root: "apps/img", Exclude: sourcetree.Excluded}},
+		{c: comp("odd", "we[ird]/{x}", manifest.KindGo), want: sourcetree.Tree{Root: ".", Include: []string{`we\[ird\]/\{x\}/**`}, Exclude: sourcetree.Excluded}},
 		{c: away, err: `apps/away/component.yaml: build.context "../../.." leaves the repository`},
 	}
 	for _, tt := range tests {
@@ -103,6 +104,8 @@ var list = slices.Sorted(slices.Values([]string{
 	"svc/a/main.go",
 	"svc/a/nested/component.yaml",
 	"svc/a/nested/x.py",
+	"we[ird]/x",
+	"wei/x",
 }))
 
 func TestFiles(t *testing.T) {
@@ -121,6 +124,8 @@ func TestFiles(t *testing.T) {
 			slices.DeleteFunc(slices.Clone(list), func(p string) bool {
 				return strings.Contains(p, "node_modules/") || strings.Contains(p, "__pycache__/") || strings.Contains(p, ".egg-info/")
 			})},
+		{"a folder with special characters", sourcetree.Tree{Root: ".", Include: []string{`we\[ird\]/**`}, Exclude: sourcetree.Excluded},
+			[]string{"we[ird]/x"}},
 		{"a docker context", sourcetree.Tree{Root: "apps/web", Exclude: sourcetree.Excluded},
 			[]string{"apps/web/Dockerfile"}}, // its .git is at the context's root
 		{"a docker context above the folder", sourcetree.Tree{Root: "apps", Exclude: sourcetree.Excluded},
