@@ -313,14 +313,18 @@ func (c compiled) matchesOrParent(p string) bool {
 }
 
 // MatchesOrParent reports whether p, or a folder above it, matches
-// pattern: how a directory filter's pattern selects a path.
+// pattern: how a directory filter's pattern selects a path. Unlike Match,
+// "dir/**" does not match dir itself there (a file named dir is not in
+// the folder).
 func MatchesOrParent(pattern, p string) bool {
+	folder, isFolder := strings.CutSuffix(pattern, "/**")
+	matches := func(c string) bool { return Match(pattern, c) && !(isFolder && Match(folder, c)) }
 	for i := 0; i < len(p); i++ {
-		if p[i] == '/' && Match(pattern, p[:i]) {
+		if p[i] == '/' && matches(p[:i]) {
 			return true
 		}
 	}
-	return Match(pattern, p)
+	return matches(p)
 }
 
 // LiteralPrefix is the start of pattern before its first special

@@ -135,6 +135,9 @@ func TestFilter(t *testing.T) {
 		{nil, nil, "a/b", true},
 		{[]string{"a/**"}, nil, "a/b/c", true},
 		{[]string{"a/**"}, nil, "ab/c", false},
+		{[]string{"a/**"}, nil, "a", false}, // a file named a is not in folder a
+		{[]string{"**/docs/**"}, nil, "x/docs", false},
+		{[]string{"**/docs/**"}, nil, "x/docs/y", true},
 		{[]string{"shared/*"}, nil, "shared/sub/deep/x", true}, // the folder matches: all of it
 		{[]string{"shared/*.txt"}, nil, "shared/sub/x.txt", false},
 		{[]string{"a/go.mod"}, nil, "a/go.mod", true},
