@@ -2,13 +2,15 @@
 // one builder per kind, against the published Go SDK (dagger.io/dagger), and
 // exposes them as steps for the run package's executor.
 //
-// Sources: a component's containers see only its own folder, its inputs
-// globs, and the folders of the components it depends on (directly or not),
-// at their repository paths under /src. A change elsewhere in the
-// repository therefore leaves its cache intact. Dependencies' folders are
-// included because local references between components are by path (a Go
-// replace directive, a pip or npm path dependency), and a change in a
-// dependency rebuilds its dependents anyway.
+// Sources: a component's containers see only what package sourcetree
+// decides, the rule its input digest counts files by: its own folder, its
+// inputs globs, and the folders of the components it depends on (directly
+// or not), at their repository paths under /src, plus a go module root's
+// go.mod and go.sum; a docker build its build context. A change elsewhere
+// in the repository therefore leaves its cache intact. Dependencies'
+// folders are included because local references between components are by
+// path (a Go replace directive, a pip or npm path dependency), and a change
+// in a dependency rebuilds its dependents anyway.
 //
 // Outputs: every component produces Files (binaries, wheels and sdists, npm
 // tarballs, custom outputs) and, for go and docker, Images. A component's
@@ -38,9 +40,9 @@ import (
 	"github.com/monopipe/monopipe/pipelines/buildsecret"
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
-	"github.com/monopipe/monopipe/pipelines/pathglob"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/run"
+	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
 
 // Pinned Debian-based default images; monopipe.yaml's images section and a
@@ -67,10 +69,6 @@ const (
 	depsPath = "/deps"
 )
 
-// alwaysExcluded never enters a container: VCS data, installed packages and
-// caches that tools write into the tree.
-var alwaysExcluded = []string{".git", "**/node_modules", "**/__pycache__", "**/.pytest_cache", "**/*.egg-info"}
-
 // Builder defines the pipelines of one repository's components.
 type Builder struct {
 	client *dagger.Client
@@ -81,6 +79,8 @@ type Builder struct {
 	ws     *manifest.Workspace
 	// secrets are the build secrets' values by name (--secret).
 	secrets map[string]string
+	// trees are the source trees the planner decided, by name.
+	trees map[string]sourcetree.Tree
 
 	mu    sync.Mutex
 	memo  map[string]*memo
@@ -90,9 +90,9 @@ type Builder struct {
 		err  error
 	}
 	goMod struct {
-		once sync.Once
-		dirs map[string]bool
-		err  error
+		once  sync.Once
+		files []string // the engine's go.mod files, sorted
+		err   error
 	}
 }
 
@@ -167,6 +167,13 @@ func (b *Builder) secretSet(c *manifest.Component) (buildsecret.Set, error) {
 	return buildsecret.Resolve(c.Name, manifest.BuildSecrets(b.ws, c), b.secrets)
 }
 
+// WithTrees gives the source trees the planner decided from head's files
+// (plan.Plan.Trees): what each component's containers receive, exactly
+// the files its input digest counts. A component without one gets the
+// tree sourcetree decides from the engine's view of the source (its
+// go.mod files), which can differ from git's by files git ignores.
+func WithTrees(trees map[string]sourcetree.Tree) Option { return func(b *Builder) { b.trees = trees } }
+
 // WithCacheScope names the repository and trust level whose cache volumes
 // the containers mount (see CacheVolumeName); without it they are the
 // untrusted volumes of an unknown ("local") repository.
@@ -229,12 +236,14 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 			return nil, fmt.Errorf("build %s: dependency %s: %w", name, d, err)
 		}
 		in.deps[d] = dp.Files
-		in.depDirs = append(in.depDirs, b.comps[d].Dir)
+	}
+	if in.tree, err = b.sourceTree(ctx, c, deps); err != nil {
+		return nil, fmt.Errorf("build %s: %w", name, err) // the error names c.Path
 	}
 	var p *Pipeline
 	switch c.Kind {
 	case manifest.KindGo:
-		p, err = b.golang(ctx, in)
+		p, err = b.golang(in)
 	case manifest.KindPython:
 		p, err = b.python(in)
 	case manifest.KindNode:
@@ -261,8 +270,8 @@ type inputs struct {
 	c *manifest.Component
 	// deps are the Files of every component c depends on, by name.
 	deps map[string]*dagger.Directory
-	// depDirs are those components' folders.
-	depDirs []string
+	// tree is what c's containers receive of the repository.
+	tree sourcetree.Tree
 	// secrets are the component's build secrets.
 	secrets buildsecret.Set
 }
@@ -284,19 +293,42 @@ func (b *Builder) closure(name string) ([]string, error) {
 	return b.graph.g.Dependencies(name), nil
 }
 
-// tree returns the repository filtered to what in's containers may see:
-// the component's folder, its dependencies' folders, its inputs and extra
-// repo-relative paths.
-func (b *Builder) tree(in inputs, extra ...string) *dagger.Directory {
-	include := []string{dirGlob(in.c.Dir)}
-	for _, d := range in.depDirs {
-		include = append(include, dirGlob(d))
+// sourceTree is c's tree (deps are the names of the components it depends
+// on, sorted): the planner's, else decided from the engine's go.mod files.
+func (b *Builder) sourceTree(ctx context.Context, c *manifest.Component, deps []string) (sourcetree.Tree, error) {
+	if t, ok := b.trees[c.Name]; ok {
+		return t, nil
 	}
-	for _, g := range manifest.RepoGlobs(in.c.Dir, in.c.Inputs) {
-		include = append(include, pathglob.Expand(g)...) // Dagger's filter knows no {a,b}
+	comps := make([]*manifest.Component, len(deps))
+	for i, d := range deps {
+		comps[i] = b.comps[d]
 	}
-	include = append(include, extra...)
-	return b.source.Filter(dagger.DirectoryFilterOpts{Include: include, Exclude: alwaysExcluded})
+	var globErr error
+	exists := func(p string) bool {
+		b.goMod.once.Do(func() {
+			mods, err := b.source.Glob(ctx, "**/go.mod")
+			if err != nil {
+				b.goMod.err = fmt.Errorf("find go.mod files: %w", err)
+			}
+			b.goMod.files = slices.Sorted(slices.Values(mods))
+		})
+		globErr = b.goMod.err
+		return sourcetree.ListExists(b.goMod.files)(p)
+	}
+	t, err := sourcetree.Of(c, comps, exists)
+	if err == nil {
+		err = globErr
+	}
+	return t, err
+}
+
+// dir returns the source filtered to tree: what a container receives.
+func (b *Builder) dir(tree sourcetree.Tree) *dagger.Directory {
+	src := b.source
+	if tree.Root != "." && tree.Root != "" {
+		src = src.Directory(tree.Root)
+	}
+	return src.Filter(dagger.DirectoryFilterOpts{Include: tree.Include, Exclude: tree.Exclude})
 }
 
 // prepare returns a container of image with the filtered tree at /src, the
@@ -485,13 +517,6 @@ func testScript(t manifest.Test, def string) string {
 		return shellQuote(t.Command)
 	}
 	return def
-}
-
-func dirGlob(dir string) string {
-	if dir == "." || dir == "" {
-		return "**"
-	}
-	return dir + "/**"
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,12 +1,15 @@
 package build
 
 import (
+	"context"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
 
 // TestStampScript runs the exact wrapper every step's exec uses, with the
@@ -116,14 +119,6 @@ func TestNewAppliesDefaultImages(t *testing.T) {
 	}
 }
 
-func TestDirGlob(t *testing.T) {
-	for in, want := range map[string]string{".": "**", "": "**", "components/greet": "components/greet/**"} {
-		if got := dirGlob(in); got != want {
-			t.Errorf("dirGlob(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestBadConfig(t *testing.T) {
 	b := New(nil, nil, nil, nil)
 	tests := []struct {
@@ -142,10 +137,29 @@ func TestBadConfig(t *testing.T) {
 		if tt.kind == manifest.KindCustom {
 			_, err = b.custom(in)
 		} else {
-			_, err = b.docker(in)
+			_, err = b.sourceTree(context.Background(), in.c, nil) // the tree's rule
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s %+v: err = %v, want %q", tt.kind, tt.build, err, tt.want)
 		}
+	}
+}
+
+// TestTreesFromPlan: a component's containers receive the tree the
+// planner decided (the files its digest counts), not one the builder
+// works out again; without one, the builder decides by the same rule.
+func TestTreesFromPlan(t *testing.T) {
+	api := &manifest.Component{Name: "api", Kind: manifest.KindGo, Dir: "svc/api", Path: "svc/api/component.yaml"}
+	planned := sourcetree.Tree{Root: ".", Include: []string{"svc/api/**", "go.mod", "go.sum"}, Exclude: sourcetree.Excluded, GoModule: "."}
+	// No source: working the tree out would need the engine.
+	b := New(nil, nil, nil, map[string]*manifest.Component{"api": api}, WithTrees(map[string]sourcetree.Tree{"api": planned}))
+	got, err := b.sourceTree(context.Background(), api, nil)
+	if err != nil || !reflect.DeepEqual(got, planned) {
+		t.Errorf("sourceTree = %+v, %v; want the planned %+v", got, err, planned)
+	}
+	web := &manifest.Component{Name: "web", Kind: manifest.KindDocker, Dir: "apps/web", Path: "apps/web/component.yaml", Build: manifest.Build{Context: ".."}}
+	got, err = New(nil, nil, nil, nil).sourceTree(context.Background(), web, nil)
+	if want := (sourcetree.Tree{Root: "apps", Exclude: sourcetree.Excluded}); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("docker without a planned tree: %+v, %v; want %+v", got, err, want)
 	}
 }

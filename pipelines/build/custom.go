@@ -24,7 +24,7 @@ func (b *Builder) custom(in inputs) (*Pipeline, error) {
 		}
 		lines = append(lines, "cp -a -- "+shellQuote([]string{path.Clean(o)})+" "+outPath+"/")
 	}
-	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Runtime), b.tree(in), nil)
+	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Runtime), b.dir(in.tree), nil)
 	built := withStep(ctr, script(lines...))
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
 	switch {

@@ -18,11 +18,8 @@ import (
 // Build secrets reach the Dockerfile by name: RUN --mount=type=secret,id=NAME.
 func (b *Builder) docker(in inputs) (*Pipeline, error) {
 	c := in.c
-	dir := path.Join(c.Dir, c.Build.Context)
-	if dir == ".." || strings.HasPrefix(dir, "../") {
-		return nil, fmt.Errorf("build.context %q leaves the repository", c.Build.Context)
-	}
-	buildCtx := b.source.Directory(dir).Filter(dagger.DirectoryFilterOpts{Exclude: alwaysExcluded})
+	dir := in.tree.Root // the context, as sourcetree decided it
+	buildCtx := b.dir(in.tree)
 	for _, d := range sortedKeys(in.deps) {
 		buildCtx = buildCtx.WithDirectory(path.Join(".monopipe/deps", d), in.deps[d])
 	}

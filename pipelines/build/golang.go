@@ -2,7 +2,6 @@ package build
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"path"
 	"strings"
@@ -18,22 +17,18 @@ import (
 // with CA certificates) per platform with the binary as its entrypoint; a
 // binary using aws-lambda-go runs there as an AWS Lambda container image.
 //
-// The container sees the component's folder, its dependencies' folders
-// (for replace directives) and, when the component is a package of a
-// module rooted higher up, that module's go.mod and go.sum. go.work is left
+// The container sees its source tree (package sourcetree): the component's
+// folder, its dependencies' folders (for replace directives) and, when the
+// component is a package of a module rooted higher up, that module's
+// go.mod and go.sum. go.work is left
 // out and GOWORK=off, since a workspace lists modules the filtered tree
 // does not have: local dependencies go through replace directives.
-func (b *Builder) golang(ctx context.Context, in inputs) (*Pipeline, error) {
+func (b *Builder) golang(in inputs) (*Pipeline, error) {
 	c := in.c
-	modRoot, err := b.moduleRoot(ctx, c.Dir)
-	if err != nil {
-		return nil, err
+	if in.tree.GoModule == "" {
+		return nil, fmt.Errorf("no go.mod in %s or above it", c.Dir)
 	}
-	var extra []string
-	if modRoot != c.Dir {
-		extra = []string{path.Join(modRoot, "go.mod"), path.Join(modRoot, "go.sum")}
-	}
-	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Go), b.tree(in, extra...),
+	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Go), b.dir(in.tree),
 		map[string]string{"/go/pkg/mod": "gomod", "/root/.cache/go-build": "gobuild"}).
 		WithEnvVariable("GOMODCACHE", "/go/pkg/mod").
 		WithEnvVariable("GOCACHE", "/root/.cache/go-build").
@@ -77,31 +72,4 @@ func (b *Builder) golang(ctx context.Context, in inputs) (*Pipeline, error) {
 		p.Images = append(p.Images, img)
 	}
 	return p, nil
-}
-
-// moduleRoot finds the folder of the go.mod that owns dir: dir itself or
-// its nearest parent with a go.mod.
-func (b *Builder) moduleRoot(ctx context.Context, dir string) (string, error) {
-	b.goMod.once.Do(func() {
-		mods, err := b.source.Glob(ctx, "**/go.mod")
-		if err != nil {
-			b.goMod.err = fmt.Errorf("find go.mod files: %w", err)
-			return
-		}
-		b.goMod.dirs = map[string]bool{}
-		for _, m := range mods {
-			b.goMod.dirs[path.Dir(m)] = true
-		}
-	})
-	if b.goMod.err != nil {
-		return "", b.goMod.err
-	}
-	for d := dir; ; d = path.Dir(d) {
-		if b.goMod.dirs[d] {
-			return d, nil
-		}
-		if d == "." || d == "/" {
-			return "", fmt.Errorf("no go.mod in %s or above it", dir)
-		}
-	}
 }

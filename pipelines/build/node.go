@@ -7,7 +7,7 @@ import "cmp"
 // `npm test` (or test.command). Files: the package tarball.
 func (b *Builder) node(in inputs) (*Pipeline, error) {
 	c := in.c
-	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Node), b.tree(in),
+	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Node), b.dir(in.tree),
 		map[string]string{"/root/.npm": "npm"}).
 		WithEnvVariable("NPM_CONFIG_UPDATE_NOTIFIER", "false").
 		WithEnvVariable("NPM_CONFIG_FUND", "false").

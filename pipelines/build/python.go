@@ -20,7 +20,7 @@ const (
 // configured for (PIP_INDEX_URL in build.env points it at a mirror).
 func (b *Builder) python(in inputs) (*Pipeline, error) {
 	c := in.c
-	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Python), b.tree(in),
+	ctr := b.prepare(in, cmp.Or(c.Build.Image, b.images.Python), b.dir(in.tree),
 		map[string]string{"/root/.cache/pip": "pip"}).
 		WithEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1").
 		WithEnvVariable("PIP_ROOT_USER_ACTION", "ignore").

@@ -4,15 +4,18 @@
 // key) and, after a miss, the inputs that differ can be named.
 //
 // The inputs of a component (see Input for their kinds):
-//   - its files: the paths the ownership rule gives it (its folder less
-//     nested components' folders and its ignore globs), its inputs globs'
-//     paths and the workspace global globs' paths, each with its git blob
-//     id: the id git has for committed or clean files, the git hash of the
-//     bytes for modified and untracked ones (so a dirty tree digests as the
-//     commit of the same content would); component.yaml itself enters as
-//     the manifest;
+//   - its files: exactly the files its build receives (package
+//     sourcetree decides them, for the builders too: its whole folder,
+//     nested components' folders and ignored files included, its
+//     dependencies' folders, its inputs, a go module root's go.mod and
+//     go.sum, a docker build context), and the files of the workspace
+//     global globs it does not receive, each with its git blob id: the id
+//     git has for committed or clean files, the git hash of the bytes for
+//     modified and untracked ones (so a dirty tree digests as the commit of
+//     the same content would);
 //   - its manifest, normalized: the parsed component.yaml encoded again
-//     (as JSON), so comments, key order and layout do not count;
+//     (as JSON), naming what changed in it; the build receives the file
+//     itself too, so its comments and layout count through its file entry;
 //   - the workspace settings that apply to it (manifest.Settings), the base
 //     images its builder starts from (manifest.Component.BaseImages), its
 //     build environment (build.env; never a secret's value: the manifest
@@ -22,7 +25,8 @@
 //
 // Workspace keys that only decide selection (components, global, ignore,
 // baseBranch, fullRebuildMarker, submodules) enter through the files they
-// give a component, not as values.
+// give a component, not as values: ignore globs skip files for selection
+// only, never for the digest of a build that receives them.
 package digest
 
 import (
@@ -31,6 +35,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,13 +43,13 @@ import (
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/ownership"
+	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
 
 // Kinds of Input.
 const (
-	KindFile     = "file"     // a file the component owns: Name path, Value blob id
-	KindInput    = "input"    // a file of its inputs globs: Name path, Value blob id
-	KindGlobal   = "global"   // a file of the workspace global globs: Name path, Value blob id
+	KindFile     = "file"     // a file its build receives: Name path, Value blob id
+	KindGlobal   = "global"   // a file of the workspace global globs it does not receive: Name path, Value blob id
 	KindManifest = "manifest" // the normalized component.yaml: Value its sha256
 	KindSetting  = "setting"  // an applying workspace setting: Name key, Value value
 	KindImage    = "image"    // a base image: Name its key (go, runtime, build), Value the reference
@@ -76,7 +81,7 @@ func (in Input) String() string {
 		return in.Kind + " " + name
 	case in.Kind == KindEnv || in.Kind == KindSetting || in.Kind == KindImage:
 		return in.Kind + " " + name + "=" + in.Value
-	case in.Kind == KindFile || in.Kind == KindInput || in.Kind == KindGlobal:
+	case in.Kind == KindFile || in.Kind == KindGlobal:
 		return in.Kind + " " + name + " blob " + in.Value
 	}
 	return in.Kind + " " + name + " " + in.Value
@@ -138,7 +143,10 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			want[d] = true
 		}
 	}
-	files := assign(src, want)
+	list := src.Files.List()
+	exists := sourcetree.ListExists(list)
+	rules := ownership.New(src.Workspace, src.Components)
+	globals := globalFiles(rules, list)
 	settings := settingsMemo{}
 	out := map[string]*Digest{}
 	for _, n := range src.Graph.Order() {
@@ -150,48 +158,51 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range files[n] {
-			id, err := src.Files.Blob(f.Name)
+		deps := src.Graph.Dependencies(n)
+		depComps := make([]*manifest.Component, len(deps))
+		for i, d := range deps {
+			depComps[i] = src.Graph.Component(d)
+			ins = append(ins, Input{Kind: KindDep, Name: d, Value: out[d].Sum})
+		}
+		tree, err := sourcetree.Of(c, depComps, exists)
+		if err != nil {
+			return nil, fmt.Errorf("digest %s: %w", n, err)
+		}
+		files := tree.Files(list)
+		for _, p := range files {
+			id, err := src.Files.Blob(p)
 			if err != nil {
 				return nil, fmt.Errorf("digest %s: %w", n, err)
 			}
-			f.Value = id
-			ins = append(ins, f)
+			ins = append(ins, Input{Kind: KindFile, Name: p, Value: id})
 		}
-		for _, d := range src.Graph.Dependencies(n) {
-			ins = append(ins, Input{Kind: KindDep, Name: d, Value: out[d].Sum})
+		// The global files the build does not receive count all the same,
+		// by the ownership rule (its ignore globs skip them).
+		for _, p := range globals {
+			if _, sent := slices.BinarySearch(files, p); sent || rules.Excludes(c, p) {
+				continue
+			}
+			id, err := src.Files.Blob(p)
+			if err != nil {
+				return nil, fmt.Errorf("digest %s: %w", n, err)
+			}
+			ins = append(ins, Input{Kind: KindGlobal, Name: p, Value: id})
 		}
 		out[n] = Of(ins)
 	}
 	return out, nil
 }
 
-// assign gives each wanted component its file entries (values not yet
-// set), by the one ownership rule.
-func assign(src Source, want map[string]bool) map[string][]Input {
-	rules := ownership.New(src.Workspace, src.Components)
-	files := map[string][]Input{}
-	for _, p := range src.Files.List() {
-		for _, h := range rules.Affects(p) {
-			n := h.Component.Name
-			if !want[n] {
-				continue
-			}
-			var kind string
-			switch h.Why {
-			case ownership.Owned:
-				kind = KindFile
-			case ownership.Input:
-				kind = KindInput
-			case ownership.Global:
-				kind = KindGlobal
-			default: // the component.yaml: the normalized manifest stands for it
-				continue
-			}
-			files[n] = append(files[n], Input{Kind: kind, Name: p})
+// globalFiles are the files of list that the workspace global globs name
+// and its ignore globs do not.
+func globalFiles(rules *ownership.Rules, list []string) []string {
+	var out []string
+	for _, p := range list {
+		if rules.Global(p) != "" && !rules.Ignored(p) {
+			out = append(out, p)
 		}
 	}
-	return files
+	return out
 }
 
 // own lists c's entries that are not files or dependencies.

@@ -87,7 +87,11 @@ func TestInputsListed(t *testing.T) {
 	got := lines(digestOf(t, r.Dir, "HEAD", "api"))
 	for _, want := range []string{
 		"file components/api/cmd/api/main.go blob " + r.Git("rev-parse", "HEAD:components/api/cmd/api/main.go"),
-		"input shared/a.txt blob ",
+		"file shared/a.txt blob ",
+		"file components/greet/greet.go blob ",     // its dependency's folder
+		"file components/api/docs/guide.txt blob ", // ignored for selection, still sent
+		"file components/api/nested/app.py blob ",  // a nested component's folder, still sent
+		"file components/api/component.yaml blob ", // sent with its folder
 		"image go=golang:1.26-bookworm",
 		"image runtime=debian:bookworm-slim",
 		"env GOFLAGS=-mod=mod",
@@ -99,7 +103,7 @@ func TestInputsListed(t *testing.T) {
 			t.Errorf("inputs lack %q:\n%s", want, got)
 		}
 	}
-	for _, not := range []string{"docs/guide.txt", "nested/", "component.yaml", "other/", "images.node"} {
+	for _, not := range []string{"components/web", "other/", "images.node", "input "} {
 		if strings.Contains(got, not) {
 			t.Errorf("inputs have %q:\n%s", not, got)
 		}
@@ -130,10 +134,12 @@ func TestSensitivity(t *testing.T) {
 		{"dependency's file", map[string]string{"components/greet/greet.go": "package greet // 2\n"}, false, true},
 		{"recipe version", nil, true, true},
 
-		{"comment in manifest", map[string]string{"components/api/component.yaml": "# changed comment\n" + fixture["components/api/component.yaml"]}, false, false},
-		{"key order in manifest", map[string]string{"components/api/component.yaml": "kind: go\nname: api\ndependsOn: [greet]\nbuild:\n  env: {GOFLAGS: -mod=mod}\n  main: ./cmd/api\nignore: [\"docs/**\"]\ninputs: [\"/shared/*.txt\"]\n"}, false, false},
-		{"ignored file", map[string]string{"components/api/docs/guide.txt": "changed\n"}, false, false},
-		{"nested component's file", map[string]string{"components/api/nested/app.py": "print(2)\n"}, false, false},
+		// The build receives component.yaml, ignored files and nested
+		// components' folders: they count (see TestReceivedFiles).
+		{"comment in manifest", map[string]string{"components/api/component.yaml": "# changed comment\n" + fixture["components/api/component.yaml"]}, false, true},
+		{"key order in manifest", map[string]string{"components/api/component.yaml": "kind: go\nname: api\ndependsOn: [greet]\nbuild:\n  env: {GOFLAGS: -mod=mod}\n  main: ./cmd/api\nignore: [\"docs/**\"]\ninputs: [\"/shared/*.txt\"]\n"}, false, true},
+		{"ignored file", map[string]string{"components/api/docs/guide.txt": "changed\n"}, false, true},
+		{"nested component's file", map[string]string{"components/api/nested/app.py": "print(2)\n"}, false, true},
 		{"file elsewhere", map[string]string{"other/readme.txt": "changed\n"}, false, false},
 		{"unrelated component", map[string]string{"components/web/package.json": "{\"a\":1}\n"}, false, false},
 		{"workspace image of another kind", map[string]string{"monopipe.yaml": "images:\n  node: mirror.example/node:23\n  python: mirror.example/python\n"}, false, false},

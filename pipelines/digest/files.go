@@ -99,6 +99,11 @@ type worktreeFiles struct {
 	once  sync.Once
 	index map[string]string
 	err   error
+
+	// hashed are the ids of files read and hashed, by path: a dependency's
+	// folder is in the digest of each of its dependents.
+	mu     sync.Mutex
+	hashed map[string]string
 }
 
 // fromIndex is the index's blob id of p, read once.
@@ -129,6 +134,27 @@ func (w *worktreeFiles) Blob(p string) (string, error) {
 	if h, ok := w.res.Blob(p); ok {
 		return h.String(), nil
 	}
+	w.mu.Lock()
+	id, ok := w.hashed[p]
+	w.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	id, err := w.hash(p)
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	if w.hashed == nil {
+		w.hashed = map[string]string{}
+	}
+	w.hashed[p] = id
+	w.mu.Unlock()
+	return id, nil
+}
+
+// hash is the blob id of p, not known from the index.
+func (w *worktreeFiles) hash(p string) (string, error) {
 	name := filepath.Join(w.root, filepath.FromSlash(p))
 	if fi, err := os.Lstat(name); err == nil && fi.IsDir() {
 		// A submodule: its checked-out commit, as its gitlink records it

@@ -158,7 +158,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	if d.Secrets { // a fork's pull request gets none
 		buildSecrets = o.Secrets.Build
 	}
-	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(sp.repo, d.Trusted)), build.WithSecrets(buildSecrets))
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(cacheScope(sp.repo, d.Trusted)), build.WithSecrets(buildSecrets))
 	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {
@@ -231,7 +231,7 @@ func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Tr
 // branch (the revisions compared do not depend on it).
 func planBuild(ctx context.Context, dir string, u *detect.Uncommitted, t trigger.Trigger, components []string) (*plan.Plan, trigger.Decision, error) {
 	d := trigger.Decide(t, "")
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components})
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components, Trees: true})
 	if err != nil {
 		return nil, d, err
 	}

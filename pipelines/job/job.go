@@ -77,7 +77,7 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 	var origin string
 	err := planCopy(ctx, source, opts.Plan.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		o := opts.Plan
-		o.Dir, o.Uncommitted = dir, u
+		o.Dir, o.Uncommitted, o.Trees = dir, u, true
 		p, err = plan.Make(ctx, o)
 		origin = repoOf(dir, "")
 		return err
@@ -89,7 +89,7 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 		opts.Secrets = append(opts.Secrets, opts.BuildSecrets[name])
 	}
 	scope := cacheScope(origin, false)
-	b := build.New(client, source, p.Workspace, p.Manifests, build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
+	b := build.New(client, source, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
 	return Run(ctx, b, p, opts)
 }
 

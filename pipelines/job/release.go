@@ -66,7 +66,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 		return nil, err
 	}
 	name := rel.Component.Name
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, Head: rel.Commit, All: true, Components: []string{name}})
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, Head: rel.Commit, All: true, Components: []string{name}, Trees: true})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	// uncommitted, untracked or ignored file reaches the release (prepare
 	// refused the first two already).
 	tagged := source.AsGit().Commit(rel.Commit).Tree(dagger.GitRefTreeOpts{DiscardGitDir: true})
-	b := build.New(client, tagged, p.Workspace, p.Manifests, build.WithCacheScope(cacheScope(repoOf(dir, o.Repo), d.Trusted)), build.WithSecrets(o.Secrets.Build))
+	b := build.New(client, tagged, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(cacheScope(repoOf(dir, o.Repo), d.Trusted)), build.WithSecrets(o.Secrets.Build))
 	sh, err := newShipper(b, p.Workspace)
 	if err != nil {
 		return nil, err

@@ -29,10 +29,73 @@ func Validate(pattern string) error {
 }
 
 // Expand lists the brace-free alternatives of a valid pattern ("/" dropped),
-// for matchers that know no braces (Dagger's directory filters).
+// for Dagger's directory filters, which know no braces, in a form they
+// match as Match does: a negated class is written [^...] (they read
+// [!...] as a class that has '!'), and a ** that is not a whole path
+// segment, which they read as any text, '/' included, becomes the two
+// alternatives of * within a segment and across segments ("a**.md" is
+// "a*.md" and "a*/**/*.md").
 func Expand(pattern string) []string {
 	alts, _ := expandBraces(strings.TrimPrefix(pattern, "/"), maxAlternatives)
-	return alts
+	var out []string
+	for _, a := range alts {
+		out = append(out, splitStars(negateClasses(a))...)
+	}
+	return out
+}
+
+// negateClasses writes pattern's negated classes as [^...].
+func negateClasses(pattern string) string {
+	b := []byte(pattern)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '[':
+			if i+1 < len(b) && b[i+1] == '!' {
+				b[i+1] = '^'
+			}
+			for i++; i < len(b) && b[i] != ']'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return string(b)
+}
+
+// splitStars rewrites the first ** of pattern that is not a whole
+// segment as its two alternatives (see Expand), and the rest in turn.
+func splitStars(pattern string) []string {
+	for i := 0; i+1 < len(pattern); i++ {
+		switch {
+		case pattern[i] == '\\':
+			i++
+		case pattern[i] == '[':
+			for i++; i < len(pattern) && pattern[i] != ']'; i++ {
+				if pattern[i] == '\\' {
+					i++
+				}
+			}
+		case pattern[i] == '*' && pattern[i+1] == '*':
+			j := i + 2
+			for j < len(pattern) && pattern[j] == '*' {
+				j++
+			}
+			if (i == 0 || pattern[i-1] == '/') && (j == len(pattern) || pattern[j] == '/') {
+				i = j - 1 // a whole segment: ** as both read it
+				continue
+			}
+			pre, post := pattern[:i], pattern[j:]
+			var out []string
+			for _, alt := range []string{pre + "*" + post, pre + "*/**/*" + post} {
+				out = append(out, splitStars(alt)...)
+			}
+			return out
+		}
+	}
+	return []string{pattern}
 }
 
 // Match reports whether the repo-relative path p matches pattern. A
@@ -181,4 +244,140 @@ func splitTopLevel(body string) []string {
 		}
 	}
 	return append(out, body[from:])
+}
+
+// Escape makes a path a pattern that matches only itself.
+func Escape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[]{}\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Filter applies patterns the way Dagger's directory filters do
+// (Directory.Filter's Include and Exclude, anchored at the directory's
+// root, with no brace alternatives: see Expand): a path is kept when it,
+// or a folder above it, matches an include pattern (any path, when there
+// are none), and neither it nor a folder above it matches an exclude
+// pattern. Patterns match with Match's syntax.
+type Filter struct {
+	include, exclude []compiled
+}
+
+// compiled is a pattern with a literal that every path it matches, and
+// every path below one, contains ("" when there is none to rely on).
+type compiled struct {
+	pattern, literal string
+}
+
+// NewFilter compiles include and exclude patterns.
+func NewFilter(include, exclude []string) *Filter {
+	f := &Filter{}
+	for _, p := range include {
+		f.include = append(f.include, compiled{p, requiredLiteral(p)})
+	}
+	for _, p := range exclude {
+		f.exclude = append(f.exclude, compiled{p, requiredLiteral(p)})
+	}
+	return f
+}
+
+// Keeps reports whether the filter keeps the path p (relative to the
+// filtered directory).
+func (f *Filter) Keeps(p string) bool {
+	for _, c := range f.exclude {
+		if c.matchesOrParent(p) {
+			return false
+		}
+	}
+	if len(f.include) == 0 {
+		return true
+	}
+	for _, c := range f.include {
+		if c.matchesOrParent(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c compiled) matchesOrParent(p string) bool {
+	if c.literal != "" && !strings.Contains(p, c.literal) {
+		return false // nor does any folder above p: each is a prefix of it
+	}
+	return MatchesOrParent(c.pattern, p)
+}
+
+// MatchesOrParent reports whether p, or a folder above it, matches
+// pattern: how a directory filter's pattern selects a path. Unlike Match,
+// "dir/**" does not match dir itself there (a file named dir is not in
+// the folder).
+func MatchesOrParent(pattern, p string) bool {
+	folder, isFolder := strings.CutSuffix(pattern, "/**")
+	matches := func(c string) bool { return Match(pattern, c) && !(isFolder && Match(folder, c)) }
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && matches(p[:i]) {
+			return true
+		}
+	}
+	return matches(p)
+}
+
+// LiteralPrefix is the start of pattern before its first special
+// character ("/" dropped): every path that pattern matches, and every
+// path below one, starts with it.
+func LiteralPrefix(pattern string) string {
+	p := strings.TrimPrefix(pattern, "/")
+	if i := strings.IndexAny(p, `*?[]{}\`); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// requiredLiteral is the longest run of plain characters of a segment of
+// pattern, outside classes: any path pattern matches contains it. It is
+// "" for patterns with brace alternatives.
+func requiredLiteral(pattern string) string {
+	p := strings.TrimPrefix(pattern, "/")
+	if strings.ContainsAny(p, "{}") {
+		return ""
+	}
+	best, from := "", 0
+	flush := func(to int) {
+		if to-from > len(best) {
+			best = p[from:to]
+		}
+	}
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*', '?', '/', ']':
+			flush(i)
+			from = i + 1
+		case '\\':
+			flush(i)
+			i++
+			from = i + 1
+		case '[':
+			flush(i)
+			i++
+			if i < len(p) && (p[i] == '!' || p[i] == '^') {
+				i++
+			}
+			if i < len(p) && p[i] == ']' {
+				i++ // a leading ']' is part of the class
+			}
+			for ; i < len(p) && p[i] != ']'; i++ {
+				if p[i] == '\\' {
+					i++
+				}
+			}
+			from = i + 1
+		}
+	}
+	flush(len(p))
+	return best
 }

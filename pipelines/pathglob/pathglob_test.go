@@ -122,3 +122,99 @@ func TestExpandMatchesWhatThePatternMatches(t *testing.T) {
 		t.Error("Validate accepted 2048 brace alternatives")
 	}
 }
+
+// TestFilter: Dagger's directory filters keep a path when it or a folder
+// above it matches an include pattern, and drop it when it or a folder
+// above it matches an exclude pattern; patterns anchor at the root.
+func TestFilter(t *testing.T) {
+	tests := []struct {
+		include, exclude []string
+		path             string
+		want             bool
+	}{
+		{nil, nil, "a/b", true},
+		{[]string{"a/**"}, nil, "a/b/c", true},
+		{[]string{"a/**"}, nil, "ab/c", false},
+		{[]string{"a/**"}, nil, "a", false}, // a file named a is not in folder a
+		{[]string{"**/docs/**"}, nil, "x/docs", false},
+		{[]string{"**/docs/**"}, nil, "x/docs/y", true},
+		{[]string{"shared/*"}, nil, "shared/sub/deep/x", true}, // the folder matches: all of it
+		{[]string{"shared/*.txt"}, nil, "shared/sub/x.txt", false},
+		{[]string{"a/go.mod"}, nil, "a/go.mod", true},
+		{[]string{"a/go.mod"}, nil, "a/go.mod.bak", false},
+		{[]string{"**/*.proto"}, nil, "x/y/z.proto", true},
+		{[]string{`we\[ird\]/**`}, nil, "we[ird]/x", true},
+		{[]string{`we\[ird\]/**`}, nil, "wei/x", false},
+		{nil, []string{".git"}, ".git/config", false},
+		{nil, []string{".git"}, "sub/.git/config", true}, // anchored at the root
+		{nil, []string{".git"}, ".github/ci.yml", true},
+		{nil, []string{"**/node_modules"}, "node_modules/a.js", false},
+		{nil, []string{"**/node_modules"}, "a/b/node_modules/c/d.js", false},
+		{nil, []string{"**/node_modules"}, "a/node_modules_x/d.js", true},
+		{nil, []string{"**/*.egg-info"}, "p/pkg.egg-info/PKG-INFO", false},
+		{[]string{"a/**"}, []string{"**/__pycache__"}, "a/__pycache__/m.pyc", false},
+		{[]string{"[ab]/x"}, nil, "b/x/y", true},
+		{[]string{"[!x]/y"}, nil, "q/y", true},
+	}
+	for _, tt := range tests {
+		if got := NewFilter(tt.include, tt.exclude).Keeps(tt.path); got != tt.want {
+			t.Errorf("include %q exclude %q: Keeps(%s) = %v, want %v", tt.include, tt.exclude, tt.path, got, tt.want)
+		}
+		// The literal shortcut never decides otherwise than matching does.
+		plain := true
+		for _, g := range tt.exclude {
+			plain = plain && !MatchesOrParent(g, tt.path)
+		}
+		if len(tt.include) > 0 {
+			any := false
+			for _, g := range tt.include {
+				any = any || MatchesOrParent(g, tt.path)
+			}
+			plain = plain && any
+		}
+		if plain != tt.want {
+			t.Errorf("include %q exclude %q: matching %s says %v, want %v", tt.include, tt.exclude, tt.path, plain, tt.want)
+		}
+	}
+}
+
+func TestLiterals(t *testing.T) {
+	for _, tt := range []struct{ pattern, prefix, required string }{
+		{"a/b/**", "a/b/", "a"},
+		{"**/node_modules", "", "node_modules"},
+		{"/go.work", "go.work", "go.work"},
+		{"shared/*.txt", "shared/", "shared"},
+		{`x\*y/long/**`, "x", "long"},
+		{"[abcdefgh]/z", "", "z"},
+		{"{alpha,beta}/x", "", ""},
+	} {
+		if got := LiteralPrefix(tt.pattern); got != tt.prefix {
+			t.Errorf("LiteralPrefix(%q) = %q, want %q", tt.pattern, got, tt.prefix)
+		}
+		if got := requiredLiteral(tt.pattern); got != tt.required {
+			t.Errorf("requiredLiteral(%q) = %q, want %q", tt.pattern, got, tt.required)
+		}
+	}
+}
+
+// TestExpandForDagger: the alternatives are written as Dagger's filters
+// read them like Match does (checked against moby/patternmatcher, the
+// matcher BuildKit's copies use, outside this module): negated classes
+// as [^...], and a ** inside a segment as * within and across segments.
+func TestExpandForDagger(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    []string
+	}{
+		{"a/**/b", []string{"a/**/b"}},
+		{"[!x]/y", []string{"[^x]/y"}},
+		{`\[!x]/y`, []string{`\[!x]/y`}},
+		{"**.md", []string{"*.md", "*/**/*.md"}},
+		{"{x,y}**z", []string{"x*z", "x*/**/*z", "y*z", "y*/**/*z"}},
+		{"q/[!ab]**/*.go", []string{"q/[^ab]*/*.go", "q/[^ab]*/**/*/*.go"}},
+	} {
+		if got := Expand(tt.pattern); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("Expand(%q) = %q, want %q", tt.pattern, got, tt.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/graph"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
 
 // Make plans: it reads the manifests at head, asks detect what changed
@@ -99,12 +100,52 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 	p.Components = selectComponents(g, reasons, opts.Components)
+	if opts.Trees {
+		p.Trees = trees(fsys, res, g, p.Components)
+	}
 	if opts.Digest {
 		if err := digests(repo, fsys, res, ws, comps, g, p.Components); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// trees decides the source tree of each selected component and of every
+// component it depends on, from head's files: as res lists them for the
+// working tree (the list the digest counts), else as fsys (a commit's
+// tree) has them.
+func trees(fsys fs.FS, res *detect.Result, g *graph.Graph, sel []Component) map[string]sourcetree.Tree {
+	var exists sourcetree.Exists
+	if res != nil && res.Worktree {
+		exists = sourcetree.ListExists(res.Files)
+	} else {
+		exists = func(p string) bool {
+			fi, err := fs.Lstat(fsys, p)
+			return err == nil && !fi.IsDir()
+		}
+	}
+	out := map[string]sourcetree.Tree{}
+	add := func(n string) {
+		if _, ok := out[n]; ok {
+			return
+		}
+		deps := g.Dependencies(n)
+		comps := make([]*manifest.Component, len(deps))
+		for i, d := range deps {
+			comps[i] = g.Component(d)
+		}
+		if t, err := sourcetree.Of(g.Component(n), comps, exists); err == nil {
+			out[n] = t
+		}
+	}
+	for _, c := range sel {
+		add(c.Name)
+		for _, d := range g.Dependencies(c.Name) {
+			add(d)
+		}
+	}
+	return out
 }
 
 // digests sets the input digest of each selected component, from the

@@ -6,6 +6,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
+	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
 
 // Plan is the answer: the selected components, dependencies first.
@@ -32,6 +33,13 @@ type Plan struct {
 	// Manifests are every component of the repository, selected or not,
 	// by name.
 	Manifests map[string]*manifest.Component `json:"-"`
+	// Trees are what the build of each selected component, and of every
+	// component they depend on, receives from the repository, decided from
+	// head's files (see package sourcetree), by name; set when
+	// Options.Trees asks for them. A component whose
+	// tree cannot be decided (a docker build.context outside the
+	// repository) has none: its builder says why.
+	Trees map[string]sourcetree.Tree `json:"-"`
 }
 
 // Component is one selected component.
@@ -78,6 +86,9 @@ type Options struct {
 	Components []string
 	// Digest computes each selected component's input digest.
 	Digest bool
+	// Trees decides the source tree of each selected component and of
+	// every component it depends on (Plan.Trees), for a builder.
+	Trees bool
 	// Uncommitted, when set, is the working tree's difference from HEAD,
 	// worked out elsewhere (the Dagger engine): Dir then holds the git
 	// folder and only the added and modified files (see
