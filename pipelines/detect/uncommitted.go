@@ -157,8 +157,11 @@ func newOverlay(r *Repo, u Uncommitted) (*overlay, error) {
 	for _, list := range [][]string{u.Added, u.Modified} {
 		for _, p := range list {
 			p, isDir, err := changePath(p)
-			if err != nil || p == "" {
+			if err != nil {
 				return nil, err
+			}
+			if p == "" {
+				continue // the git folder
 			}
 			if !isDir {
 				added = append(added, p)
@@ -189,8 +192,11 @@ func newOverlay(r *Repo, u Uncommitted) (*overlay, error) {
 	}
 	for _, p := range u.Removed {
 		p, isDir, err := changePath(p)
-		if err != nil || p == "" {
+		if err != nil {
 			return nil, err
+		}
+		if p == "" {
+			continue // the git folder
 		}
 		if !isDir {
 			if _, ok := entries[p]; ok {

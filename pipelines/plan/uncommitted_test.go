@@ -155,6 +155,28 @@ func TestUncommittedMatchesWorktree(t *testing.T) {
 	}
 }
 
+// TestUncommittedGitFolder: paths in the git folder, which a changeset
+// of the repository directory may list, are not working-tree changes.
+func TestUncommittedGitFolder(t *testing.T) {
+	r := newFixture(t)
+	r.Write(map[string]string{"tools/cli/main.go": "package main // edited\n"})
+	want, err := Make(context.Background(), Options{Dir: r.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := enginesim.Uncommitted(t, r.Dir)
+	dir := enginesim.Export(t, r.Dir, u)
+	u.Modified = append(u.Modified, ".git/index")
+	u.Removed = append(u.Removed, ".git/logs/")
+	got, err := Make(context.Background(), Options{Dir: dir, Uncommitted: &u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := render(t, got, "json"), render(t, want, "json"); g != w {
+		t.Errorf("with git-folder paths in the changeset:\n%s\nwant\n%s", g, w)
+	}
+}
+
 // TestUncommittedNeedsWorktree: where a changeset cannot give git's
 // answer, planning from it fails with detect.ErrNeedsWorktree (the job
 // then plans from the whole working tree) rather than answer wrongly.
