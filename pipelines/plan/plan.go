@@ -3,6 +3,8 @@
 package plan
 
 import (
+	"context"
+
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
@@ -95,6 +97,22 @@ type Options struct {
 	// detect.Uncommitted). Planning fails with detect.ErrNeedsWorktree
 	// where that cannot give git's answer.
 	Uncommitted *detect.Uncommitted
+	// Results, when set, heals: besides what changed, the plan selects
+	// every component whose input digest has no successful result there
+	// (a component that failed, or was never built with these inputs), so
+	// that a base branch converges to green. See HealBranch.
+	Results Results
+	// HealBranch, when set, limits healing to a workspace whose base
+	// branch it is (the branch a CI push built); "" heals on any.
+	HealBranch string
+}
+
+// Results says whether a component's result at an input digest is known
+// good: a shared result cache (see package resultcache), which plan does
+// not import.
+type Results interface {
+	// Has reports whether component has a successful result for digest.
+	Has(ctx context.Context, component, digest string) (bool, error)
 }
 
 // openRepo opens the repository of opts.
