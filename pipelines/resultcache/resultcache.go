@@ -163,31 +163,63 @@ func (c *Cache) Get(ctx context.Context, component, digest string) (*Hit, error)
 	return hit, nil
 }
 
-// read checks and reads an entry; why says why it is not one.
-func (c *Cache) read(ctx context.Context, desc *remote.Descriptor, component, digest string) (hit *Hit, why string) {
-	var m v1.Manifest
-	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
-		return nil, fmt.Sprintf("manifest: %v", err)
+// Has reports whether component has a successful result at digest, from
+// the entry's manifest and record alone (its layers are read by Get, which
+// still treats a corrupt one as a miss). It is what a plan asks of every
+// component to heal a branch (see plan.Results); an error is for a
+// registry that cannot be asked.
+func (c *Cache) Has(ctx context.Context, component, digest string) (bool, error) {
+	tag, err := Tag(digest)
+	if err != nil {
+		return false, err
+	}
+	ref := c.repo.Tag(tag)
+	desc, err := remote.Get(ref, c.options(ctx)...)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", ref, err)
+	}
+	_, _, why := c.record(ctx, desc, component, digest)
+	return why == "", nil
+}
+
+// record checks an entry's manifest and record; why says why it is not a
+// success of component at digest.
+func (c *Cache) record(ctx context.Context, desc *remote.Descriptor, component, digest string) (m *v1.Manifest, hit *Hit, why string) {
+	m = &v1.Manifest{}
+	if err := json.Unmarshal(desc.Manifest, m); err != nil {
+		return nil, nil, fmt.Sprintf("manifest: %v", err)
 	}
 	if m.Config.MediaType != ArtifactType {
-		return nil, fmt.Sprintf("not a monopipe result (config %s)", m.Config.MediaType)
+		return nil, nil, fmt.Sprintf("not a monopipe result (config %s)", m.Config.MediaType)
 	}
 	cfg, err := c.blob(ctx, m.Config)
 	if err != nil {
-		return nil, fmt.Sprintf("record: %v", err)
+		return nil, nil, fmt.Sprintf("record: %v", err)
 	}
 	hit = &Hit{Ref: c.repo.Digest(desc.Digest.String()).String()}
 	if err := json.Unmarshal(cfg, &hit.Record); err != nil {
-		return nil, fmt.Sprintf("record: %v", err)
+		return nil, nil, fmt.Sprintf("record: %v", err)
 	}
 	r := hit.Record
 	switch {
 	case r.Digest != digest:
-		return nil, fmt.Sprintf("it records digest %s", r.Digest)
+		return nil, nil, fmt.Sprintf("it records digest %s", r.Digest)
 	case r.Component != component:
-		return nil, fmt.Sprintf("it is component %q's", r.Component)
+		return nil, nil, fmt.Sprintf("it is component %q's", r.Component)
 	case r.Status != StatusSuccess:
-		return nil, fmt.Sprintf("status %q", r.Status)
+		return nil, nil, fmt.Sprintf("status %q", r.Status)
+	}
+	return m, hit, ""
+}
+
+// read checks and reads an entry; why says why it is not one.
+func (c *Cache) read(ctx context.Context, desc *remote.Descriptor, component, digest string) (hit *Hit, why string) {
+	m, hit, why := c.record(ctx, desc, component, digest)
+	if why != "" {
+		return nil, why
 	}
 	for _, l := range m.Layers {
 		data, err := c.blob(ctx, l)
