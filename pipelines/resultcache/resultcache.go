@@ -31,6 +31,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -355,6 +357,55 @@ func (c *Cache) writeBlobs(ctx context.Context, res Result) (*v1.Manifest, error
 		}
 	}
 	return m, nil
+}
+
+// ImageTag is the tag under which a success's image is kept in the
+// cache's repository (see Record.Image): <tag>.image.
+func ImageTag(digest string) (string, error) {
+	tag, err := Tag(digest)
+	return tag + imageSuffix, err
+}
+
+const imageSuffix = ".image"
+
+// SaveImage copies an entry's image (Record.Image, repository@sha256:…)
+// into an OCI layout folder at dir, for publish to push on. It reads only
+// from the cache's own repository, by digest (what is read is checked
+// against it): a record naming another place is refused.
+func (c *Cache) SaveImage(ctx context.Context, ref, dir string) error {
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		return fmt.Errorf("cached image %q: %w", ref, err)
+	}
+	if d.Context().String() != c.repo.String() {
+		return fmt.Errorf("cached image %s: not in the cache's repository %s", ref, c.repo)
+	}
+	desc, err := remote.Get(d, c.options(ctx)...)
+	if err != nil {
+		return fmt.Errorf("read cached image %s: %w", ref, err)
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return fmt.Errorf("cached image %s: %w", ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err == nil {
+			err = p.AppendIndex(idx)
+		}
+		if err != nil {
+			return fmt.Errorf("copy cached image %s: %w", ref, err)
+		}
+		return nil
+	}
+	img, err := desc.Image()
+	if err == nil {
+		err = p.AppendImage(img)
+	}
+	if err != nil {
+		return fmt.Errorf("copy cached image %s: %w", ref, err)
+	}
+	return nil
 }
 
 func (c *Cache) options(ctx context.Context) []remote.Option {
