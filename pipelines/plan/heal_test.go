@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/monopipe/monopipe/pipelines/manifest"
 )
 
 // fakeResults knows successful results by component name; lookups of the
@@ -44,6 +46,7 @@ func TestHeal(t *testing.T) {
 		name       string
 		good, fail map[string]bool
 		healBranch string
+		noHeal     bool
 		want       []string
 		reasons    map[string]string // component: a substring of its reason
 	}{
@@ -54,6 +57,7 @@ func TestHeal(t *testing.T) {
 		{name: "a failed lookup selects", good: map[string]bool{"greet": true, "proto": true, "admin": true, "web": true},
 			fail: map[string]bool{"api": true}, want: []string{"cli", "api"},
 			reasons: map[string]string{"api": "could not look up a result for digest sha256:"}},
+		{name: "healing off", good: map[string]bool{}, noHeal: true, want: []string{"cli"}},
 		{name: "another branch's push does not heal", good: map[string]bool{}, healBranch: "release", want: []string{"cli"}},
 		{name: "the base branch's push heals", good: map[string]bool{"greet": true, "proto": true, "api": true, "admin": true, "web": true},
 			healBranch: "main", want: []string{"cli"}},
@@ -63,7 +67,7 @@ func TestHeal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeResults{good: tt.good, fail: tt.fail}
-			p, err := Make(context.Background(), Options{Dir: r.Dir, Base: base, Head: "HEAD", Results: f, HealBranch: tt.healBranch})
+			p, err := Make(context.Background(), Options{Dir: r.Dir, Base: base, Head: "HEAD", Results: func(*manifest.Workspace) Results { return f }, Heal: !tt.noHeal, HealBranch: tt.healBranch})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -100,12 +100,16 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			reasons[n] = []string{p.Reason}
 		}
 	}
+	var results Results
+	if opts.Results != nil {
+		results = opts.Results(ws)
+	}
 	var sums map[string]*digest.Digest
-	if opts.Results != nil && !p.All && (opts.HealBranch == "" || opts.HealBranch == ws.BaseBranch) {
+	if results != nil && opts.Heal && !p.All && (opts.HealBranch == "" || opts.HealBranch == ws.BaseBranch) {
 		if sums, err = digests(repo, fsys, res, ws, comps, g, g.Order()); err != nil {
 			return nil, err
 		}
-		if n := heal(ctx, opts.Results, g, sums, reasons); n > 0 {
+		if n := heal(ctx, results, g, sums, reasons); n > 0 {
 			p.Reason += fmt.Sprintf("; %d more without a successful result for their inputs", n)
 		}
 	}
@@ -113,7 +117,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if opts.Trees {
 		p.Trees = trees(fsys, res, g, p.Components)
 	}
-	if opts.Digest || opts.Results != nil {
+	if opts.Digest || results != nil {
 		if sums == nil {
 			names := make([]string, len(p.Components))
 			for i, c := range p.Components {

@@ -97,13 +97,18 @@ type Options struct {
 	// detect.Uncommitted). Planning fails with detect.ErrNeedsWorktree
 	// where that cannot give git's answer.
 	Uncommitted *detect.Uncommitted
-	// Results, when set, heals: besides what changed, the plan selects
-	// every component whose input digest has no successful result there
-	// (a component that failed, or was never built with these inputs), so
-	// that a base branch converges to green. See HealBranch.
-	Results Results
-	// HealBranch, when set, limits healing to a workspace whose base
-	// branch it is (the branch a CI push built); "" heals on any.
+	// Results, when set, is asked once the workspace is read (whose
+	// cache section it may look at) for the results of earlier runs; when
+	// it gives some, the plan computes the digest of every component it
+	// selects (as Digest does), and heals when Heal says so.
+	Results func(ws *manifest.Workspace) Results
+	// Heal selects, besides what changed, every component whose input
+	// digest has no successful result in Results (a component that
+	// failed, or was never built with these inputs), so that a base
+	// branch converges to green. See HealBranch.
+	Heal bool
+	// HealBranch, when set, limits Heal to a workspace whose base branch
+	// it is (the branch a CI push built).
 	HealBranch string
 }
 
