@@ -144,7 +144,11 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 	}
 	p, d := sp.plan, sp.decision
 	write, why := cacherun.Writes(true, d, false)
-	rc, err := newResultCache(p, o.Cache, write, why, o.RunURL, o.log())
+	cache := o.Cache
+	if !d.Secrets { // a fork's pull request reads anonymously, like it gets no other secret
+		cache.Username, cache.Password = "", ""
+	}
+	rc, err := newResultCache(p, cache, write, why, o.RunURL, o.log())
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,9 @@ func (s Secrets) String() string {
 		gh = "github "
 	}
 	out := gh + s.Publish.String()
+	if s.cache.Password != "" {
+		out += " cache"
+	}
 	if len(s.Build) > 0 {
 		out += fmt.Sprintf(" build%v", slices.Sorted(maps.Keys(s.Build)))
 	}
