@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -108,8 +109,23 @@ func (o CacheOptions) planResults(err *error) func(ws *manifest.Workspace) plan.
 		if c == nil {
 			return nil
 		}
-		return c
+		return redactedResults{c: c, redact: run.Redactor([]string{o.Password}, o.pair())}
 	}
+}
+
+// redactedResults is a cache whose lookup errors, which a plan's reasons
+// quote, show no form of the cache's password.
+type redactedResults struct {
+	c      *resultcache.Cache
+	redact func(string) string
+}
+
+func (r redactedResults) Has(ctx context.Context, component, digest string) (bool, error) {
+	ok, err := r.c.Has(ctx, component, digest)
+	if err != nil {
+		err = errors.New(r.redact(err.Error()))
+	}
+	return ok, err
 }
 
 // resultCache is a build's shared result cache, opened, with the Runner

@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
@@ -254,5 +256,91 @@ func TestResultCacheJob(t *testing.T) {
 	}
 	if !strings.Contains(all.String(), report.CachedRemote) {
 		t.Error("the reports do not say cached (remote)")
+	}
+}
+
+// TestCIPlanHeals plans as ci does over a real repository with a result
+// cache in an in-process registry: a push to the base branch selects what
+// changed and every component without a successful result; a pull request
+// only what changed; --no-heal turns it off; a registry that refuses the
+// login selects every component, saying why, and no form of the password
+// shows in the plan.
+func TestCIPlanHeals(t *testing.T) {
+	ctx := context.Background()
+	reg := ocitest.NewRegistry(t, "ci", cachePassword)
+	r := gittest.New(t)
+	base := r.Commit("three components", map[string]string{"monopipe.yaml": "baseBranch: main\ncache:\n  registry: " + reg.Host + "/org/cache\n",
+		"a/component.yaml": "name: a\nkind: custom\nbuild:\n  commands: [\"true\"]\n",
+		"b/component.yaml": "name: b\nkind: custom\nbuild:\n  commands: [\"true\"]\n",
+		"c/component.yaml": "name: c\nkind: custom\nbuild:\n  commands: [\"true\"]\n"})
+	head := r.Commit("change a", map[string]string{"a/main.sh": "echo a\n"})
+	login := CacheOptions{Username: "ci", Password: cachePassword}
+
+	// b has a successful result at head's digest; c none.
+	all, err := plan.Make(ctx, plan.Options{Dir: r.Dir, Head: head, All: true, Digest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := resultcache.New(reg.Host+"/org/cache", resultcache.ReadWrite, login.remoteOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cDigest string
+	for _, c := range all.Components {
+		switch c.Name {
+		case "b":
+			if _, _, err := store.Put(ctx, resultcache.Result{Record: resultcache.Record{Component: "b", Digest: c.Digest, Status: resultcache.StatusSuccess}}); err != nil {
+				t.Fatal(err)
+			}
+		case "c":
+			cDigest = c.Digest
+		}
+	}
+
+	push := trigger.Values{Base: base, Head: head, Branch: "main"}
+	for _, tc := range []struct {
+		name  string
+		v     trigger.Values
+		cache CacheOptions
+		want  string
+	}{
+		{name: "push heals", v: push, cache: login, want: "[a c]"},
+		{name: "pull request", v: trigger.Values{Base: base, Head: head, Branch: "feat", PullRequest: "5"}, cache: login, want: "[a]"},
+		{name: "other branch", v: trigger.Values{Base: base, Head: head, Branch: "feat"}, cache: login, want: "[a]"},
+		{name: "--no-heal", v: push, cache: CacheOptions{Username: "ci", Password: cachePassword, NoHeal: true}, want: "[a]"},
+		{name: "--no-cache", v: push, cache: CacheOptions{Username: "ci", Password: cachePassword, Disabled: true}, want: "[a]"},
+		{name: "refused login", v: push, cache: CacheOptions{Username: "ci", Password: "wrong-" + cachePassword}, want: "[a b c]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ciPlanDir(ctx, r.Dir, CIOptions{Values: tc.v, Cache: tc.cache})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, c := range p.Components {
+				names = append(names, c.Name)
+			}
+			if got := fmt.Sprint(names); got != tc.want {
+				t.Fatalf("selected %s, want %s (%s)", got, tc.want, p.Reason)
+			}
+			js, _ := json.Marshal(p)
+			for _, c := range p.Components {
+				switch {
+				case tc.name == "push heals" && c.Name == "c":
+					if want := "no successful result for digest " + cDigest; fmt.Sprint(c.Reasons) != "["+want+"]" {
+						t.Errorf("c: reasons %q, want %q", c.Reasons, want)
+					}
+				case tc.name == "refused login" && c.Name != "a":
+					if len(c.Reasons) != 1 || !strings.Contains(c.Reasons[0], "could not look up") {
+						t.Errorf("%s: reasons %q", c.Name, c.Reasons)
+					}
+				}
+			}
+			for _, s := range []string{cachePassword, basic("ci", cachePassword), basic("ci", "wrong-"+cachePassword)} {
+				if strings.Contains(string(js)+p.Reason, s) {
+					t.Errorf("the plan shows a secret %q", s)
+				}
+			}
+		})
 	}
 }
