@@ -90,11 +90,11 @@ func (m *Monopipe) Plan(
 		if err != nil {
 			return "", err
 		}
-		p, err = job.CIPlan(ctx, src, job.CIOptions{GitHubEvent: eventName, GitHubPayload: []byte(payload), Values: trigger.Values{Head: head}, Components: component, Cache: cache})
+		p, err = job.CIPlan(ctx, c, src, job.CIOptions{GitHubEvent: eventName, GitHubPayload: []byte(payload), Values: trigger.Values{Head: head}, Components: component, Cache: cache})
 		if err != nil {
 			return "", err
 		}
-	} else if p, err = job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component, Digest: format == "json" || cache.Registry != ""}); err != nil {
+	} else if p, err = job.Plan(ctx, c, src, plan.Options{Base: base, Head: head, All: all, Components: component, Digest: format == "json" || cache.Registry != ""}); err != nil {
 		return "", err
 	}
 	var b strings.Builder

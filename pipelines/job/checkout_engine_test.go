@@ -48,7 +48,7 @@ func TestEnginePlanFromChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyDir, u, why := partialCopy(ctx, source, true)
+	copyDir, u, why := partialCopy(ctx, client, source, true)
 	if why != nil {
 		t.Fatalf("partial copy: %v", why)
 	}
@@ -70,7 +70,7 @@ func TestEnginePlanFromChanges(t *testing.T) {
 			t.Errorf("%s plan from the engine differs:\n--- host\n%s\n--- engine\n%s", format, w.String(), g.String())
 		}
 	}
-	if got, err := Plan(ctx, source, plan.Options{}); err != nil || len(got.Components) != len(want.Components) {
+	if got, err := Plan(ctx, client, source, plan.Options{}); err != nil || len(got.Components) != len(want.Components) {
 		t.Errorf("Plan: %v, %d components, want %d", err, len(got.Components), len(want.Components))
 	}
 
@@ -82,7 +82,7 @@ func TestEnginePlanFromChanges(t *testing.T) {
 	// The same path again in the same session is served from the first
 	// load unless told not to.
 	source = client.Host().Directory(dir, dagger.HostDirectoryOpts{Gitignore: true, NoCache: true})
-	if _, _, why := partialCopy(ctx, source, true); why == nil || !strings.Contains(why.Error(), "nested repository") {
+	if _, _, why := partialCopy(ctx, client, source, true); why == nil || !strings.Contains(why.Error(), "nested repository") {
 		t.Errorf("partial copy with a nested repository: %v, want it refused", why)
 	}
 }

@@ -138,7 +138,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), DefaultBranch: t.DefaultBranch, Secrets: o.Secrets,
 			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
 	}
-	sp, err := planBuildSource(ctx, source, t, o.Components, o.Cache, o.log())
+	sp, err := planBuildSource(ctx, client, source, t, o.Components, o.Cache, o.log())
 	if err != nil {
 		return nil, err
 	}
@@ -230,8 +230,8 @@ type sourcePlan struct {
 }
 
 // planBuildSource is planBuild on the repository in source (see planCopy).
-func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Trigger, components []string, cache CacheOptions, log io.Writer) (sp sourcePlan, err error) {
-	err = planCopy(ctx, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+func planBuildSource(ctx context.Context, client *dagger.Client, source *dagger.Directory, t trigger.Trigger, components []string, cache CacheOptions, log io.Writer) (sp sourcePlan, err error) {
+	err = planCopy(ctx, client, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		if sp.plan, sp.decision, err = planBuild(ctx, dir, u, t, components, cache); err != nil {
 			return err
 		}
@@ -277,12 +277,12 @@ func healing(t trigger.Trigger, cache CacheOptions) (bool, string) {
 // CIPlan is the plan a CI run with the same options builds (what the
 // matrix form's plan job emits): empty when the trigger builds nothing (a
 // deletion, a tag).
-func CIPlan(ctx context.Context, source *dagger.Directory, o CIOptions) (*plan.Plan, error) {
+func CIPlan(ctx context.Context, client *dagger.Client, source *dagger.Directory, o CIOptions) (*plan.Plan, error) {
 	t, none, err := buildTrigger(o)
 	if err != nil || none != nil {
 		return none, err
 	}
-	sp, err := planBuildSource(ctx, source, t, o.Components, o.Cache, io.Discard)
+	sp, err := planBuildSource(ctx, client, source, t, o.Components, o.Cache, io.Discard)
 	return sp.plan, err
 }
 

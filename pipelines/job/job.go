@@ -25,9 +25,9 @@ import (
 // Plan plans on the repository in source; opts.Dir and opts.Uncommitted
 // are ignored. It copies out of the engine only what planning reads (see
 // planCopy).
-func Plan(ctx context.Context, source *dagger.Directory, opts plan.Options) (*plan.Plan, error) {
+func Plan(ctx context.Context, client *dagger.Client, source *dagger.Directory, opts plan.Options) (*plan.Plan, error) {
 	var p *plan.Plan
-	err := planCopy(ctx, source, opts.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+	err := planCopy(ctx, client, source, opts.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		opts.Dir, opts.Uncommitted = dir, u
 		p, err = plan.Make(ctx, opts)
 		return err
@@ -88,7 +88,7 @@ func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory,
 	var p *plan.Plan
 	var origin string
 	var cacheErr error
-	err := planCopy(ctx, source, opts.Plan.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+	err := planCopy(ctx, client, source, opts.Plan.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		o := opts.Plan
 		o.Dir, o.Uncommitted, o.Trees = dir, u, true
 		o.Results = opts.Cache.planResults(&cacheErr)
