@@ -450,6 +450,9 @@ func CheckCircleCI(data []byte) error {
 			}
 		}
 	}
+	if usesMonopipe && used["save_cache"] {
+		fail("a save_cache outside a when: step: the Go cache the unpinned monopipe build reads must be written by the base branch only (a fork's build could plant compiled code)")
+	}
 	if usesMonopipe {
 		for _, e := range slices.Sorted(maps.Keys(c.Executors)) {
 			checkPin(c.Executors[e].Environment, func(format string, args ...any) { fail("executor "+e+": "+format, args...) })

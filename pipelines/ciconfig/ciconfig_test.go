@@ -125,6 +125,8 @@ func TestCircleCIRules(t *testing.T) {
 			"job ci: runs monopipe before .ci/install-monopipe.sh installed"},
 		{"back to dagger call", "dagger run monopipe release", "dagger call release", "runs `dagger call release`, which compiles the Dagger module"},
 		{"cache for forks", `if [ "$fork" = false ] && [ -n "${CACHE_PASSWORD:-}" ]; then`, `if [ -n "${CACHE_PASSWORD:-}" ]; then`, "passes the cache settings to forks' pull requests too"},
+		{"go cache written by every build", "      - when:\n          condition:\n            equal: [main, << pipeline.git.branch >>]\n          steps:\n            - save_cache:",
+			"      - save_cache:\n          x:\n            y: [main, << pipeline.git.branch >>]\n          z:\n            - save_cache:", "a save_cache outside a when: step"},
 		{"cache without a context", "      - ci:\n          context: monopipe-cache\n", "      - ci\n", "job ci passes the cache password: take it from a context"},
 		{"unpinned dagger", "DAGGER_VERSION: 0.21.8", "DAGGER_VERSION: latest", "not installed pinned to 0.21.8"},
 		{"install ignores the pin", `DAGGER_VERSION="$DAGGER_VERSION" sh`, "sh", "not installed pinned to 0.21.8"},
