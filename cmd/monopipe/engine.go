@@ -19,6 +19,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/buildsecret"
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/job"
+	piperun "github.com/monopipe/monopipe/pipelines/run"
 )
 
 // The engine commands run the module's functions from this binary under
@@ -59,6 +60,9 @@ type engineFlags struct {
 	dryRun  bool
 	apiURL  string
 	cache   cacheFlags
+	// redact hides the cache password (every form of it) in what the
+	// command writes: pipelines/job's redaction covers job.Secrets.
+	redact func(string) string
 }
 
 type cacheFlags struct {
@@ -155,6 +159,7 @@ func (f *engineFlags) readSecrets(getenv func(string) (string, bool)) (job.Secre
 		}
 		cachePassword = v
 	}
+	f.redact = piperun.Redactor([]string{cachePassword}, piperun.Pair{Username: f.cache.username, Password: cachePassword})
 	return s, cachePassword, nil
 }
 
@@ -271,6 +276,7 @@ func runCI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c == nil {
 		return code
 	}
+	stderr = redactingWriter{stderr, c.flags.redact}
 	c.opts.Log = stderr
 	return c.flags.run(ctx, stdout, stderr, func(client *dagger.Client, src *dagger.Directory) (*job.Report, error) {
 		return job.CI(ctx, client, src, c.opts)
@@ -283,6 +289,7 @@ func runRelease(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if c == nil {
 		return code
 	}
+	stderr = redactingWriter{stderr, c.flags.redact}
 	c.opts.Log = stderr
 	return c.flags.run(ctx, stdout, stderr, func(client *dagger.Client, src *dagger.Directory) (*job.Report, error) {
 		return job.Release(ctx, client, src, c.opts)
@@ -315,7 +322,7 @@ func (f *engineFlags) run(ctx context.Context, stdout, stderr io.Writer, fn func
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	if err := writeReport(stdout, f.output, rep.Files); err != nil {
+	if err := writeReport(stdout, f.output, rep.Files, f.redact); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
@@ -336,11 +343,24 @@ func sourceRoot(source string) (string, error) {
 	return r.Root(), nil
 }
 
+// redactingWriter writes through redact.
+type redactingWriter struct {
+	w      io.Writer
+	redact func(string) string
+}
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // writeReport writes the report files under dir, or prints summary.md
-// when dir is empty.
-func writeReport(stdout io.Writer, dir string, files map[string][]byte) error {
+// when dir is empty, each through redact.
+func writeReport(stdout io.Writer, dir string, files map[string][]byte, redact func(string) string) error {
 	if dir == "" {
-		_, err := stdout.Write(files["summary.md"])
+		_, err := io.WriteString(stdout, redact(string(files["summary.md"])))
 		return err
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
@@ -348,7 +368,7 @@ func writeReport(stdout io.Writer, dir string, files map[string][]byte) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(redact(string(files[name]))), 0o644); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
 	}

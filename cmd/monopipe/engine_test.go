@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -201,20 +203,33 @@ func TestVersion(t *testing.T) {
 }
 
 func TestWriteReport(t *testing.T) {
+	// The cache password, as parsing sets the redactor up.
+	t.Setenv("CACHE_PASSWORD", cachePass)
+	c, code := parseCI([]string{"--head", "h", "--branch", "main", "--cache-username", "octo", "--cache-password", "env://CACHE_PASSWORD"}, io.Discard, os.LookupEnv)
+	if c == nil {
+		t.Fatalf("code %d", code)
+	}
+	redact := c.flags.redact
+	basic := base64.StdEncoding.EncodeToString([]byte("octo:" + cachePass))
 	dir := filepath.Join(t.TempDir(), "report")
 	var out bytes.Buffer
-	files := map[string][]byte{"summary.md": []byte("# ok\n"), "logs/a.log": []byte("log\n")}
-	if err := writeReport(&out, dir, files); err != nil {
+	files := map[string][]byte{"summary.md": []byte("# ok " + cachePass + "\n"), "logs/a.log": []byte("Authorization: Basic " + basic + "\n")}
+	if err := writeReport(&out, dir, files, redact); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range files {
-		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != string(want) {
-			t.Errorf("%s = %q, %v", name, got, err)
+	for name, want := range map[string]string{"summary.md": "# ok ***\n", "logs/a.log": "Authorization: Basic ***\n"} {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
 		}
 	}
 	out.Reset()
-	if err := writeReport(&out, "", files); err != nil || out.String() != "# ok\n" {
+	if err := writeReport(&out, "", files, redact); err != nil || out.String() != "# ok ***\n" {
 		t.Errorf("without --output: %q, %v", out.String(), err)
+	}
+	out.Reset()
+	fmt.Fprintf(redactingWriter{&out, redact}, "login %s failed: %s\n", basic, cachePass)
+	if out.String() != "login *** failed: ***\n" {
+		t.Errorf("log = %q", out.String())
 	}
 }
 
