@@ -6,7 +6,7 @@
 // references only jobs, executors and commands it defines, pins Dagger,
 // passes its OIDC token to no fork, and filters its release workflow to
 // tags. Both run the monopipe binary under `dagger run`, never
-// `dagger call` for ci, release or plan (which compiles the module on
+// `dagger call` for ci, release, plan or promote (which compiles the module on
 // every cold runner): a pinned version has a pinned checksum, and every job
 // installs it with InstallScript (which verifies it) before running it; no
 // fork gets a secret; the shared cache is written only by trusted jobs.
@@ -32,9 +32,9 @@ const InstallScript = ".ci/install-monopipe.sh"
 
 var (
 	// runsMonopipe matches a command line that runs the monopipe binary.
-	runsMonopipe = regexp.MustCompile(`monopipe"?\s+(ci|release|plan)\b`)
+	runsMonopipe = regexp.MustCompile(`monopipe"?\s+(ci|release|plan|promote)\b`)
 	// compilesModule matches a `dagger call` of a function monopipe runs.
-	compilesModule = regexp.MustCompile(`dagger call (ci|release|plan)\b`)
+	compilesModule = regexp.MustCompile(`dagger call (ci|release|plan|promote)\b`)
 	versionRE      = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
 	sha256RE       = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	shaRE          = regexp.MustCompile(`^[0-9a-f]{40}$`)

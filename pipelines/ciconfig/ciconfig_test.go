@@ -111,6 +111,27 @@ func TestWorkflowRules(t *testing.T) {
 	}
 }
 
+func TestReleaseWorkflowRules(t *testing.T) {
+	rel := read(t, ".github/workflows/release.yml")
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"promote back to dagger call", `"$RUNNER_TEMP/monopipe" promote --source=.`, "dagger call promote --source=.", "job promote step 4: runs `dagger call promote`, which compiles the Dagger module"},
+		{"release back to dagger call", `dagger run "$RUNNER_TEMP/monopipe" release --source=.`, "dagger call release --source=.", "job release step 5: runs `dagger call release`"},
+		{"promote before install", "      - name: install monopipe (pinned release, checksum verified)\n        run: .ci/install-monopipe.sh \"$RUNNER_TEMP/monopipe\"\n      # Promote",
+			"      # Promote", "job promote step 3: runs monopipe before .ci/install-monopipe.sh installed"},
+		{"checksum without version", `MONOPIPE_SHA256: ""`, `MONOPIPE_SHA256: "` + strings.Repeat("f", 64) + `"`, "MONOPIPE_SHA256 is set but MONOPIPE_VERSION is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckWorkflow("release.yml", edit(t, rel, tc.old, tc.new))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestCircleCIRules(t *testing.T) {
 	cfg := read(t, ".circleci/config.yml")
 	tests := []struct {
