@@ -90,7 +90,28 @@ func (m *Monopipe) Ci(
 	// segment of the URI is the secret's name.
 	// +optional
 	secret []*dagger.Secret,
+	// The shared result cache: an OCI repository (e.g. ghcr.io/org/repo-cache)
+	// overriding monopipe.yaml's cache.registry; "-" disables it.
+	// +optional
+	cacheRegistry string,
+	// Do not use the shared result cache.
+	// +optional
+	noCache bool,
+	// The result cache registry's username (without it: anonymous).
+	// +optional
+	cacheUsername string,
+	// The result cache registry's password or token.
+	// +optional
+	cachePassword *dagger.Secret,
+	// Do not select, on a push to the base branch with a result cache, the
+	// components without a successful result for their inputs.
+	// +optional
+	noHeal bool,
 ) (*dagger.Directory, error) {
+	cache, err := cacheOptions(ctx, cacheRegistry, noCache, cacheUsername, cachePassword, false, noHeal)
+	if err != nil {
+		return nil, err
+	}
 	s, err := readSecrets(ctx, githubToken, awsAccessKeyId, awsSecretAccessKey, registryUsername, registryPassword, npmToken, pypiToken)
 	if err == nil {
 		err = readAWS(ctx, &s, awsSessionToken, awsRoleArn, awsWebIdentityToken)
@@ -117,7 +138,7 @@ func (m *Monopipe) Ci(
 	rep, err := job.CI(ctx, c, src, job.CIOptions{
 		GitHubEvent: eventName, GitHubPayload: payload,
 		Values:     trigger.Values{Base: base, Head: head, Branch: branch, PullRequest: pullRequest, Fork: fork, Repo: repo},
-		Components: component, RunURL: runUrl, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun,
+		Components: component, RunURL: runUrl, GitHubAPI: githubApiUrl, Secrets: s, DryRun: dryRun, Cache: cache,
 	})
 	if err != nil {
 		return nil, err

@@ -247,7 +247,42 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
 				}
 			}
-			return (*Monopipe).Build(&parent, ctx, source, changed, all, component, base, head, secret)
+			var cacheRegistry string
+			if inputArgs["cacheRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheRegistry"]), &cacheRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheRegistry", err))
+				}
+			}
+			var noCache bool
+			if inputArgs["noCache"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noCache"]), &noCache)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noCache", err))
+				}
+			}
+			var cacheUsername string
+			if inputArgs["cacheUsername"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheUsername"]), &cacheUsername)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheUsername", err))
+				}
+			}
+			var cachePassword *dagger.Secret
+			if inputArgs["cachePassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cachePassword"]), &cachePassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cachePassword", err))
+				}
+			}
+			var cacheWrite bool
+			if inputArgs["cacheWrite"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheWrite"]), &cacheWrite)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheWrite", err))
+				}
+			}
+			return (*Monopipe).Build(&parent, ctx, source, changed, all, component, base, head, secret, cacheRegistry, noCache, cacheUsername, cachePassword, cacheWrite)
 		case "Ci":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -422,7 +457,42 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
 				}
 			}
-			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret)
+			var cacheRegistry string
+			if inputArgs["cacheRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheRegistry"]), &cacheRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheRegistry", err))
+				}
+			}
+			var noCache bool
+			if inputArgs["noCache"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noCache"]), &noCache)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noCache", err))
+				}
+			}
+			var cacheUsername string
+			if inputArgs["cacheUsername"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheUsername"]), &cacheUsername)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheUsername", err))
+				}
+			}
+			var cachePassword *dagger.Secret
+			if inputArgs["cachePassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cachePassword"]), &cachePassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cachePassword", err))
+				}
+			}
+			var noHeal bool
+			if inputArgs["noHeal"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noHeal"]), &noHeal)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noHeal", err))
+				}
+			}
+			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret, cacheRegistry, noCache, cacheUsername, cachePassword, noHeal)
 		case "Plan":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -485,7 +555,42 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventFile", err))
 				}
 			}
-			return (*Monopipe).Plan(&parent, ctx, source, base, head, all, component, format, eventName, eventFile)
+			var cacheRegistry string
+			if inputArgs["cacheRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheRegistry"]), &cacheRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheRegistry", err))
+				}
+			}
+			var noCache bool
+			if inputArgs["noCache"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noCache"]), &noCache)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noCache", err))
+				}
+			}
+			var cacheUsername string
+			if inputArgs["cacheUsername"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheUsername"]), &cacheUsername)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheUsername", err))
+				}
+			}
+			var cachePassword *dagger.Secret
+			if inputArgs["cachePassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cachePassword"]), &cachePassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cachePassword", err))
+				}
+			}
+			var noHeal bool
+			if inputArgs["noHeal"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noHeal"]), &noHeal)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noHeal", err))
+				}
+			}
+			return (*Monopipe).Plan(&parent, ctx, source, base, head, all, component, format, eventName, eventFile, cacheRegistry, noCache, cacheUsername, cachePassword, noHeal)
 		case "Promote":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)

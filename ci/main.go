@@ -54,7 +54,28 @@ func (m *Monopipe) Plan(
 	// The event's payload ($GITHUB_EVENT_PATH), with --event-name.
 	// +optional
 	eventFile *dagger.File,
+	// The shared result cache: an OCI repository (e.g. ghcr.io/org/repo-cache)
+	// overriding monopipe.yaml's cache.registry; "-" disables it.
+	// +optional
+	cacheRegistry string,
+	// Do not use the shared result cache.
+	// +optional
+	noCache bool,
+	// The result cache registry's username (without it: anonymous).
+	// +optional
+	cacheUsername string,
+	// The result cache registry's password or token.
+	// +optional
+	cachePassword *dagger.Secret,
+	// With --event-name and a result cache: do not select, on a push to the
+	// base branch, the components without a successful result.
+	// +optional
+	noHeal bool,
 ) (string, error) {
+	cache, err := cacheOptions(ctx, cacheRegistry, noCache, cacheUsername, cachePassword, false, noHeal)
+	if err != nil {
+		return "", err
+	}
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return "", err
@@ -69,11 +90,11 @@ func (m *Monopipe) Plan(
 		if err != nil {
 			return "", err
 		}
-		p, err = job.CIPlan(ctx, src, job.CIOptions{GitHubEvent: eventName, GitHubPayload: []byte(payload), Values: trigger.Values{Head: head}, Components: component})
+		p, err = job.CIPlan(ctx, src, job.CIOptions{GitHubEvent: eventName, GitHubPayload: []byte(payload), Values: trigger.Values{Head: head}, Components: component, Cache: cache})
 		if err != nil {
 			return "", err
 		}
-	} else if p, err = job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component, Digest: format == "json"}); err != nil {
+	} else if p, err = job.Plan(ctx, src, plan.Options{Base: base, Head: head, All: all, Components: component, Digest: format == "json" || cache.Registry != ""}); err != nil {
 		return "", err
 	}
 	var b strings.Builder
@@ -108,8 +129,44 @@ func (m *Monopipe) Build(
 	// segment of the URI is the secret's name.
 	// +optional
 	secret []*dagger.Secret,
+	// The shared result cache: an OCI repository (e.g. ghcr.io/org/repo-cache)
+	// overriding monopipe.yaml's cache.registry; "-" disables it.
+	// +optional
+	cacheRegistry string,
+	// Do not use the shared result cache.
+	// +optional
+	noCache bool,
+	// The result cache registry's username (without it: anonymous).
+	// +optional
+	cacheUsername string,
+	// The result cache registry's password or token.
+	// +optional
+	cachePassword *dagger.Secret,
+	// Write this build's results to the shared result cache (CI writes
+	// from trusted runs only; a laptop only when asked).
+	// +optional
+	cacheWrite bool,
 ) (string, error) {
-	return m.run(ctx, source, secret, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}})
+	cache, err := cacheOptions(ctx, cacheRegistry, noCache, cacheUsername, cachePassword, cacheWrite, false)
+	if err != nil {
+		return "", err
+	}
+	return m.run(ctx, source, secret, job.BuildOptions{Plan: plan.Options{Base: base, Head: head, All: all, Components: component}, Cache: cache})
+}
+
+// cacheOptions reads the shared result cache's arguments; the password's
+// value never appears in output or errors (job redacts it, and its basic
+// authentication form).
+func cacheOptions(ctx context.Context, registry string, noCache bool, username string, password *dagger.Secret, write, noHeal bool) (job.CacheOptions, error) {
+	o := job.CacheOptions{Registry: registry, Disabled: noCache, Username: username, Write: write, NoHeal: noHeal}
+	if password != nil {
+		v, err := password.Plaintext(ctx)
+		if err != nil {
+			return o, fmt.Errorf("read secret --cache-password: %w", err)
+		}
+		o.Password = strings.TrimSpace(v)
+	}
+	return o, nil
 }
 
 // Test runs the affected components' tests only, where a kind separates

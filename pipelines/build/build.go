@@ -82,8 +82,10 @@ type Builder struct {
 	// trees are the source trees the planner decided, by name.
 	trees map[string]sourcetree.Tree
 
-	mu    sync.Mutex
-	memo  map[string]*memo
+	mu   sync.Mutex
+	memo map[string]*memo
+	// files are Files given for components not built here (UseFiles).
+	files map[string]*dagger.Directory
 	graph struct {
 		once sync.Once
 		g    *graph.Graph
@@ -216,6 +218,26 @@ func (b *Builder) Pipeline(ctx context.Context, name string) (*Pipeline, error) 
 	return m.p, m.err
 }
 
+// UseFiles gives a component's Files as a folder on local disk (a result
+// read from the shared result cache): the components depending on it get
+// these at /deps/<name> instead of building it. Call it before their
+// pipelines are defined (run.Run starts them after their dependencies'
+// steps), and keep the folder until the run ends.
+func (b *Builder) UseFiles(name, dir string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.files == nil {
+		b.files = map[string]*dagger.Directory{}
+	}
+	b.files[name] = b.client.Host().Directory(dir)
+}
+
+func (b *Builder) given(name string) *dagger.Directory {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.files[name]
+}
+
 func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 	c, ok := b.comps[name]
 	if !ok {
@@ -231,6 +253,10 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 	}
 	in := inputs{c: c, deps: map[string]*dagger.Directory{}, secrets: set}
 	for _, d := range deps {
+		if f := b.given(d); f != nil {
+			in.deps[d] = f
+			continue
+		}
 		dp, err := b.Pipeline(ctx, d)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: dependency %s: %w", name, d, err)

@@ -56,6 +56,9 @@ func Finished(res *report.Results, targetURL string) []Status {
 			if report.CacheLabel(c) == "yes" {
 				s.Description += " (cached)"
 			}
+			if c.Remote != nil {
+				s.Description = report.CachedRemote + ": made " + c.Remote.Created.UTC().Format(time.RFC3339)
+			}
 		case report.StatusSkipped:
 			s.State, s.Description = StateSuccess, "skipped: "+stepNote(c)
 		default:

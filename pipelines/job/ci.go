@@ -10,6 +10,7 @@ import (
 	"dagger.io/dagger"
 
 	"github.com/monopipe/monopipe/pipelines/build"
+	"github.com/monopipe/monopipe/pipelines/cacherun"
 	"github.com/monopipe/monopipe/pipelines/deploy"
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/github"
@@ -39,6 +40,9 @@ type CIOptions struct {
 	// would do.
 	DryRun      bool
 	Concurrency int
+	// Cache is the shared result cache: read by every run, written by
+	// trusted ones (Cache.Write is ignored: see cacherun.Writes).
+	Cache CacheOptions
 	// Log receives progress and warnings (default os.Stderr); no secret is
 	// ever written to it.
 	Log io.Writer
@@ -119,6 +123,7 @@ func shipping(t trigger.Trigger, d trigger.Decision, w deploy.When, on []string)
 // are in the report (results.json, the "status" output); an error is bad
 // input or a failure to talk to the engine.
 func CI(ctx context.Context, client *dagger.Client, source *dagger.Directory, o CIOptions) (*Report, error) {
+	o.Secrets.cache = o.Cache.pair()
 	o.Secrets.exchangeAWS(ctx, o.log())
 	rep, err := ci(ctx, client, source, o)
 	return rep, o.Secrets.scrub(err)
@@ -138,11 +143,21 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		return runRelease(ctx, client, source, ReleaseOptions{Tag: t.Tag, Repo: t.Repo.String(), DefaultBranch: t.DefaultBranch, Secrets: o.Secrets,
 			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
 	}
-	sp, err := planBuildSource(ctx, source, t, o.Components, o.log())
+	sp, err := planBuildSource(ctx, source, t, o.Components, o.Cache, o.log())
 	if err != nil {
 		return nil, err
 	}
 	p, d := sp.plan, sp.decision
+	write, why := cacherun.Writes(true, d, false)
+	cache := o.Cache
+	if !d.Secrets { // a fork's pull request reads anonymously, like it gets no other secret
+		cache.Username, cache.Password = "", ""
+	}
+	rc, err := newResultCache(p, cache, write, why, o.RunURL, o.log())
+	if err != nil {
+		return nil, err
+	}
+	defer rc.close()
 	fmt.Fprintf(o.log(), "%s\nplan: %s\n", d.Reason, p.Reason)
 
 	cp := decideCI(t, d, o)
@@ -164,7 +179,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		buildSecrets = o.Secrets.Build
 	}
 	b := build.New(client, source, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(cacheScope(sp.repo, d.Trusted)), build.WithSecrets(buildSecrets))
-	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs()}
+	opts := BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs(), cache: rc}
 	when := deploy.When{Branch: t.Branch, BaseBranch: p.Workspace.BaseBranch}
 	ship := func(c plan.Component) (bool, string) {
 		return shipping(t, d, when, deployOn(p.Workspace, c.Manifest))
@@ -178,6 +193,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		sh.ship, sh.commit, sh.branch, sh.when = ship, p.HeadCommit, t.Branch, when
 		sh.provenance = sp.provenance
 		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
+		rc.shipFrom(sh)
 		opts.Steps = sh.steps()
 	}
 	r, err := Run(ctx, b, p, opts)
@@ -188,7 +204,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		return nil, err
 	}
 	gh.finished(ctx, p, r.Results)
-	return newReport(d, r, "", gh.warnings, o.Secrets)
+	return newReport(d, r, "", append(r.Warnings, gh.warnings...), o.Secrets)
 }
 
 // repoOf is repo (owner/name) when set, else the one the origin remote of
@@ -219,9 +235,9 @@ type sourcePlan struct {
 }
 
 // planBuildSource is planBuild on the repository in source (see planCopy).
-func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Trigger, components []string, log io.Writer) (sp sourcePlan, err error) {
+func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Trigger, components []string, cache CacheOptions, log io.Writer) (sp sourcePlan, err error) {
 	err = planCopy(ctx, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
-		if sp.plan, sp.decision, err = planBuild(ctx, dir, u, t, components); err != nil {
+		if sp.plan, sp.decision, err = planBuild(ctx, dir, u, t, components, cache); err != nil {
 			return err
 		}
 		sp.repo = repoOf(dir, t.Repo.String())
@@ -233,14 +249,34 @@ func planBuildSource(ctx context.Context, source *dagger.Directory, t trigger.Tr
 
 // planBuild plans a build run on the repository in dir (changed as u says,
 // when set: see plan.Options), then decides with the workspace's base
-// branch (the revisions compared do not depend on it).
-func planBuild(ctx context.Context, dir string, u *detect.Uncommitted, t trigger.Trigger, components []string) (*plan.Plan, trigger.Decision, error) {
+// branch (the revisions compared do not depend on it). With a result
+// cache, it computes the digests, and a push to the base branch heals
+// (see healing).
+func planBuild(ctx context.Context, dir string, u *detect.Uncommitted, t trigger.Trigger, components []string, cache CacheOptions) (*plan.Plan, trigger.Decision, error) {
 	d := trigger.Decide(t, "")
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components, Trees: true})
+	var cacheErr error
+	o := plan.Options{Dir: dir, Uncommitted: u, Base: d.Base, Head: d.Head, Components: components, Trees: true,
+		Results: cache.planResults(&cacheErr)}
+	o.Heal, o.HealBranch = healing(t, cache)
+	p, err := plan.Make(ctx, o)
+	if err == nil {
+		err = cacheErr
+	}
 	if err != nil {
 		return nil, d, err
 	}
 	return p, trigger.Decide(t, p.Workspace.BaseBranch), nil
+}
+
+// healing says whether a run's plan heals, and on which branch: a push or
+// manual run (not a fork's) heals when the branch it built is the
+// workspace's base branch (a trusted run), unless --no-heal.
+func healing(t trigger.Trigger, cache CacheOptions) (bool, string) {
+	ok := !cache.NoHeal && !t.Fork && t.Branch != "" && (t.Event == trigger.EventPush || t.Event == trigger.EventManual)
+	if !ok {
+		return false, ""
+	}
+	return true, t.Branch
 }
 
 // CIPlan is the plan a CI run with the same options builds (what the
@@ -251,7 +287,7 @@ func CIPlan(ctx context.Context, source *dagger.Directory, o CIOptions) (*plan.P
 	if err != nil || none != nil {
 		return none, err
 	}
-	sp, err := planBuildSource(ctx, source, t, o.Components, io.Discard)
+	sp, err := planBuildSource(ctx, source, t, o.Components, o.Cache, io.Discard)
 	return sp.plan, err
 }
 

@@ -7,16 +7,19 @@ package job
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
 	"dagger.io/dagger"
 
 	"github.com/monopipe/monopipe/pipelines/build"
+	"github.com/monopipe/monopipe/pipelines/cacherun"
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/report"
 	"github.com/monopipe/monopipe/pipelines/run"
+	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
 // Plan plans on the repository in source; opts.Dir and opts.Uncommitted
@@ -53,6 +56,12 @@ type BuildOptions struct {
 	// the components whose build.secrets name them (Build only, which
 	// redacts them too; Run takes them from its Builder).
 	BuildSecrets map[string]string
+	// Cache is the shared result cache: read before building, written
+	// when the run may (Build: with Cache.Write).
+	Cache CacheOptions
+
+	// cache is the opened cache (Build and CI set it; nil: none).
+	cache *resultCache
 }
 
 // Result is a finished build.
@@ -62,6 +71,9 @@ type Result struct {
 	// Err names the failed components and steps, with the tail of their
 	// output; nil when everything passed.
 	Err error
+	// Warnings are problems that did not fail the run (a result cache
+	// that could not be read or written).
+	Warnings []string
 }
 
 // Build plans, then builds and tests the selected components: dependencies
@@ -75,22 +87,42 @@ type Result struct {
 func Build(ctx context.Context, client *dagger.Client, source *dagger.Directory, opts BuildOptions) (*Result, error) {
 	var p *plan.Plan
 	var origin string
+	var cacheErr error
 	err := planCopy(ctx, source, opts.Plan.Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		o := opts.Plan
 		o.Dir, o.Uncommitted, o.Trees = dir, u, true
+		o.Results = opts.Cache.planResults(&cacheErr)
 		p, err = plan.Make(ctx, o)
 		origin = repoOf(dir, "")
 		return err
 	})
+	if err == nil {
+		err = cacheErr
+	}
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(opts.BuildSecrets)) {
 		opts.Secrets = append(opts.Secrets, opts.BuildSecrets[name])
 	}
+	opts.Secrets = append(opts.Secrets, opts.Cache.Password)
+	opts.Pairs = append(opts.Pairs, opts.Cache.pair())
+	write, why := cacherun.Writes(false, trigger.Decision{}, opts.Cache.Write)
+	if opts.cache, err = newResultCache(p, opts.Cache, write, why, "", nil); err != nil {
+		return nil, scrub(err, opts)
+	}
+	defer opts.cache.close()
 	scope := cacheScope(origin, false)
 	b := build.New(client, source, p.Workspace, p.Manifests, build.WithTrees(p.Trees), build.WithCacheScope(scope), build.WithSecrets(opts.BuildSecrets))
 	return Run(ctx, b, p, opts)
+}
+
+// scrub is err with every secret of opts replaced by "***".
+func scrub(err error, opts BuildOptions) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(run.Redactor(opts.Secrets, opts.Pairs...)(err.Error()))
 }
 
 // Run builds and tests the components of a plan made beforehand with b, the
@@ -110,6 +142,9 @@ func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions)
 	if opts.TestOnly {
 		steps = append([]run.Step{b.TestStep()}, opts.Steps...)
 	}
+	if opts.cache != nil {
+		steps = opts.cache.wrap(b, steps, run.Redactor(opts.Secrets, opts.Pairs...))
+	}
 	res, runErr := run.Run(ctx, p.Components, run.Options{
 		Steps:       steps,
 		Concurrency: opts.Concurrency,
@@ -121,13 +156,16 @@ func Run(ctx context.Context, b *build.Builder, p *plan.Plan, opts BuildOptions)
 	if res == nil {
 		return nil, runErr
 	}
-	return &Result{Plan: p, Results: res, Err: runErr}, nil
+	return &Result{Plan: p, Results: res, Err: runErr, Warnings: opts.cache.Warnings()}, nil
 }
 
 // Summary is what a person reads at the end of a run: the plan's reason and
 // the results table.
 func (r *Result) Summary() string {
 	s := r.Plan.Reason + "\n\n" + report.Text(r.Results)
+	for _, w := range r.Warnings {
+		s += "warning: " + w + "\n"
+	}
 	if r.Err != nil {
 		s += "\n" + r.Err.Error() + "\n"
 	}

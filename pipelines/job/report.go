@@ -36,6 +36,8 @@ type Secrets struct {
 	// redact holds values no longer in use that must still never show:
 	// an OIDC token exchanged for session credentials.
 	redact []string
+	// cache is the result cache's login (CIOptions.Cache).
+	cache run.Pair
 }
 
 // String names which secrets are set.
@@ -45,6 +47,9 @@ func (s Secrets) String() string {
 		gh = "github "
 	}
 	out := gh + s.Publish.String()
+	if s.cache.Password != "" {
+		out += " cache"
+	}
 	if len(s.Build) > 0 {
 		out += fmt.Sprintf(" build%v", slices.Sorted(maps.Keys(s.Build)))
 	}
@@ -58,7 +63,7 @@ func (s Secrets) GoString() string { return s.String() }
 func (s Secrets) values() []string {
 	p := s.Publish
 	out := append([]string{s.GitHubToken, p.RegistryPassword, p.NPMToken, p.PyPIPassword, p.HTTPToken, p.HTTPPassword,
-		p.AWS.SecretAccessKey, p.AWS.SessionToken, p.AWS.WebIdentityToken}, s.redact...)
+		p.AWS.SecretAccessKey, p.AWS.SessionToken, p.AWS.WebIdentityToken, s.cache.Password}, s.redact...)
 	for _, name := range slices.Sorted(maps.Keys(s.Build)) {
 		out = append(out, s.Build[name])
 	}
@@ -72,7 +77,7 @@ func (s Secrets) pairs() []run.Pair {
 	p := s.Publish
 	return []run.Pair{{Username: p.RegistryUsername, Password: p.RegistryPassword}, {Username: p.PyPIUsername, Password: p.PyPIPassword},
 		{Username: p.HTTPUsername, Password: p.HTTPPassword}, {Username: "x-access-token", Password: s.GitHubToken},
-		{Username: "__token__", Password: p.PyPIPassword}}
+		{Username: "__token__", Password: p.PyPIPassword}, s.cache}
 }
 
 // redactor replaces every form of every secret with "***".

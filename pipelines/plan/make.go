@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -99,16 +100,83 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			reasons[n] = []string{p.Reason}
 		}
 	}
+	var results Results
+	if opts.Results != nil {
+		results = opts.Results(ws)
+	}
+	var sums map[string]*digest.Digest
+	if results != nil && opts.Heal && !p.All && (opts.HealBranch == "" || opts.HealBranch == ws.BaseBranch) {
+		if sums, err = digests(repo, fsys, res, ws, comps, g, g.Order()); err != nil {
+			return nil, err
+		}
+		if n := heal(ctx, results, g, sums, reasons); n > 0 {
+			p.Reason += fmt.Sprintf("; %d more without a successful result for their inputs", n)
+		}
+	}
 	p.Components = selectComponents(g, reasons, opts.Components)
 	if opts.Trees {
 		p.Trees = trees(fsys, res, g, p.Components)
 	}
-	if opts.Digest {
-		if err := digests(repo, fsys, res, ws, comps, g, p.Components); err != nil {
-			return nil, err
+	if opts.Digest || results != nil {
+		if sums == nil {
+			names := make([]string, len(p.Components))
+			for i, c := range p.Components {
+				names[i] = c.Name
+			}
+			if sums, err = digests(repo, fsys, res, ws, comps, g, names); err != nil {
+				return nil, err
+			}
+		}
+		for i := range p.Components {
+			if d := sums[p.Components[i].Name]; d != nil {
+				p.Components[i].Digest, p.Components[i].Inputs = d.Sum, d.Inputs
+			}
 		}
 	}
 	return p, nil
+}
+
+// healWorkers bounds the concurrent lookups of heal.
+const healWorkers = 8
+
+// heal adds to reasons every component whose digest (in sums) results
+// has no successful result for, and returns how many it added. A lookup
+// that fails selects the component too, saying why: a wrong "nothing to
+// build" is worse than a build too many.
+func heal(ctx context.Context, results Results, g *graph.Graph, sums map[string]*digest.Digest, reasons map[string][]string) int {
+	var todo []string
+	for _, n := range g.Order() {
+		if _, ok := reasons[n]; !ok && sums[n] != nil {
+			todo = append(todo, n)
+		}
+	}
+	why := make([]string, len(todo))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, healWorkers)
+	for i, n := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			sum := sums[n].Sum
+			switch ok, err := results.Has(ctx, n, sum); {
+			case err != nil:
+				why[i] = fmt.Sprintf("could not look up a result for digest %s (%v): selected to be safe", sum, err)
+			case !ok:
+				why[i] = "no successful result for digest " + sum
+			}
+		}()
+	}
+	wg.Wait()
+	added := 0
+	for i, n := range todo {
+		if why[i] != "" {
+			reasons[n] = []string{why[i]}
+			added++
+		}
+	}
+	return added
 }
 
 // trees decides the source tree of each selected component and of every
@@ -148,11 +216,11 @@ func trees(fsys fs.FS, res *detect.Result, g *graph.Graph, sel []Component) map[
 	return out
 }
 
-// digests sets the input digest of each selected component, from the
+// digests computes the input digests of the named components, from the
 // working tree's files when res lists them, else from the head commit's.
 // In a repository with no commit yet there is no file list to digest, and
-// no digest is set.
-func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Workspace, comps []*manifest.Component, g *graph.Graph, sel []Component) error {
+// the answer is empty.
+func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Workspace, comps []*manifest.Component, g *graph.Graph, names []string) (map[string]*digest.Digest, error) {
 	var files digest.Files
 	switch t, ok := fsys.(interface{ TreeID() plumbing.Hash }); {
 	case res != nil && res.Worktree:
@@ -161,24 +229,12 @@ func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Wor
 		var err error
 		cache := filepath.Join(repo.GitDir(), "monopipe", "digest-trees")
 		if files, err = digest.Commit(repo.Git(), t.TreeID(), cache); err != nil {
-			return fmt.Errorf("digest: %w", err)
+			return nil, fmt.Errorf("digest: %w", err)
 		}
 	default:
-		return nil
+		return map[string]*digest.Digest{}, nil
 	}
-	names := make([]string, len(sel))
-	for i, c := range sel {
-		names[i] = c.Name
-	}
-	ds, err := digest.Compute(digest.Source{Workspace: ws, Components: comps, Graph: g, Files: files}, names)
-	if err != nil {
-		return err
-	}
-	for i := range sel {
-		d := ds[sel[i].Name]
-		sel[i].Digest, sel[i].Inputs = d.Sum, d.Inputs
-	}
-	return nil
+	return digest.Compute(digest.Source{Workspace: ws, Components: comps, Graph: g, Files: files}, names)
 }
 
 // discover finds and parses the component files of fsys: among the

@@ -3,6 +3,8 @@
 package plan
 
 import (
+	"context"
+
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/digest"
 	"github.com/monopipe/monopipe/pipelines/manifest"
@@ -95,6 +97,27 @@ type Options struct {
 	// detect.Uncommitted). Planning fails with detect.ErrNeedsWorktree
 	// where that cannot give git's answer.
 	Uncommitted *detect.Uncommitted
+	// Results, when set, is asked once the workspace is read (whose
+	// cache section it may look at) for the results of earlier runs; when
+	// it gives some, the plan computes the digest of every component it
+	// selects (as Digest does), and heals when Heal says so.
+	Results func(ws *manifest.Workspace) Results
+	// Heal selects, besides what changed, every component whose input
+	// digest has no successful result in Results (a component that
+	// failed, or was never built with these inputs), so that a base
+	// branch converges to green. See HealBranch.
+	Heal bool
+	// HealBranch, when set, limits Heal to a workspace whose base branch
+	// it is (the branch a CI push built).
+	HealBranch string
+}
+
+// Results says whether a component's result at an input digest is known
+// good: a shared result cache (see package resultcache), which plan does
+// not import.
+type Results interface {
+	// Has reports whether component has a successful result for digest.
+	Has(ctx context.Context, component, digest string) (bool, error)
 }
 
 // openRepo opens the repository of opts.

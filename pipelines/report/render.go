@@ -48,6 +48,9 @@ func Summary(r *Results) string {
 	}
 	b.WriteString(Markdown(r))
 	for _, c := range r.Components {
+		if c.Remote != nil {
+			fmt.Fprintf(&b, "\n`%s` %s\n", c.Name, c.Remote)
+		}
 		if c.Status == StatusSkipped && len(c.Steps) > 0 {
 			fmt.Fprintf(&b, "\n`%s` skipped: %s\n", c.Name, c.Steps[0].Error)
 			continue
@@ -76,6 +79,9 @@ func Text(r *Results) string {
 	}
 	w.Flush()
 	for _, c := range r.Components {
+		if c.Remote != nil {
+			fmt.Fprintf(&b, "%s: %s\n", c.Name, c.Remote)
+		}
 		for _, s := range c.Steps {
 			if s.Status == StatusFailure || (c.Status == StatusSkipped && s.Error != "") {
 				fmt.Fprintf(&b, "%s: %s %s: %s\n", c.Name, s.Name, s.Status, s.Error)
@@ -97,10 +103,14 @@ func Counts(r *Results) string {
 		len(r.Components), n[StatusSuccess], n[StatusFailure], n[StatusSkipped])
 }
 
-// CacheLabel says whether a component was answered from the engine's cache:
-// "yes", "no", "unknown" (a step could not tell and every other step was
-// cached) or "-" (nothing ran).
+// CacheLabel says whether a component was answered from a cache:
+// CachedRemote (the shared result cache; no build or test step ran), or
+// the engine's: "yes", "no", "unknown" (a step could not tell and every
+// other step was cached) or "-" (nothing ran).
 func CacheLabel(c Component) string {
+	if c.Remote != nil {
+		return CachedRemote
+	}
 	ran, unknown := false, false
 	for _, s := range c.Steps {
 		if s.Status == StatusSkipped {

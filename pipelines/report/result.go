@@ -46,9 +46,43 @@ type Component struct {
 	// Artifacts are what the component produced or published (image refs
 	// with digests, package names, S3 keys), for people and for later steps.
 	Artifacts []string `json:"artifacts,omitempty"`
+	// Remote, when set, says the component's build and test did not run:
+	// their result was read from the shared result cache.
+	Remote *Remote `json:"remote,omitempty"`
 	// Log is every step's full output (secrets scrubbed); renderers write
 	// it to logs/<name>.log rather than into results.json.
 	Log string `json:"-"`
+}
+
+// Remote is a result read from the shared result cache (see package
+// resultcache): which entry, and when and where it was made.
+type Remote struct {
+	// Ref is the entry, repository@sha256:….
+	Ref string `json:"ref"`
+	// Digest is the component's input digest the entry is for.
+	Digest string `json:"digest"`
+	// Created is when the result was made.
+	Created time.Time `json:"created"`
+	// Commit is the commit it was made from, when known.
+	Commit string `json:"commit,omitempty"`
+	// Run is the address of the run that made it, when known.
+	Run string `json:"run,omitempty"`
+}
+
+// CachedRemote is what reports say of a component answered by the shared
+// result cache.
+const CachedRemote = "cached (remote)"
+
+// String says what the entry is and when and where it was made.
+func (r *Remote) String() string {
+	s := CachedRemote + " " + r.Ref + ", made " + r.Created.UTC().Format(time.RFC3339)
+	if r.Commit != "" {
+		s += " from commit " + r.Commit
+	}
+	if r.Run != "" {
+		s += " by " + r.Run
+	}
+	return s
 }
 
 // Results is a whole run.

@@ -31,6 +31,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -163,31 +165,63 @@ func (c *Cache) Get(ctx context.Context, component, digest string) (*Hit, error)
 	return hit, nil
 }
 
-// read checks and reads an entry; why says why it is not one.
-func (c *Cache) read(ctx context.Context, desc *remote.Descriptor, component, digest string) (hit *Hit, why string) {
-	var m v1.Manifest
-	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
-		return nil, fmt.Sprintf("manifest: %v", err)
+// Has reports whether component has a successful result at digest, from
+// the entry's manifest and record alone (its layers are read by Get, which
+// still treats a corrupt one as a miss). It is what a plan asks of every
+// component to heal a branch (see plan.Results); an error is for a
+// registry that cannot be asked.
+func (c *Cache) Has(ctx context.Context, component, digest string) (bool, error) {
+	tag, err := Tag(digest)
+	if err != nil {
+		return false, err
+	}
+	ref := c.repo.Tag(tag)
+	desc, err := remote.Get(ref, c.options(ctx)...)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", ref, err)
+	}
+	_, _, why := c.record(ctx, desc, component, digest)
+	return why == "", nil
+}
+
+// record checks an entry's manifest and record; why says why it is not a
+// success of component at digest.
+func (c *Cache) record(ctx context.Context, desc *remote.Descriptor, component, digest string) (m *v1.Manifest, hit *Hit, why string) {
+	m = &v1.Manifest{}
+	if err := json.Unmarshal(desc.Manifest, m); err != nil {
+		return nil, nil, fmt.Sprintf("manifest: %v", err)
 	}
 	if m.Config.MediaType != ArtifactType {
-		return nil, fmt.Sprintf("not a monopipe result (config %s)", m.Config.MediaType)
+		return nil, nil, fmt.Sprintf("not a monopipe result (config %s)", m.Config.MediaType)
 	}
 	cfg, err := c.blob(ctx, m.Config)
 	if err != nil {
-		return nil, fmt.Sprintf("record: %v", err)
+		return nil, nil, fmt.Sprintf("record: %v", err)
 	}
 	hit = &Hit{Ref: c.repo.Digest(desc.Digest.String()).String()}
 	if err := json.Unmarshal(cfg, &hit.Record); err != nil {
-		return nil, fmt.Sprintf("record: %v", err)
+		return nil, nil, fmt.Sprintf("record: %v", err)
 	}
 	r := hit.Record
 	switch {
 	case r.Digest != digest:
-		return nil, fmt.Sprintf("it records digest %s", r.Digest)
+		return nil, nil, fmt.Sprintf("it records digest %s", r.Digest)
 	case r.Component != component:
-		return nil, fmt.Sprintf("it is component %q's", r.Component)
+		return nil, nil, fmt.Sprintf("it is component %q's", r.Component)
 	case r.Status != StatusSuccess:
-		return nil, fmt.Sprintf("status %q", r.Status)
+		return nil, nil, fmt.Sprintf("status %q", r.Status)
+	}
+	return m, hit, ""
+}
+
+// read checks and reads an entry; why says why it is not one.
+func (c *Cache) read(ctx context.Context, desc *remote.Descriptor, component, digest string) (hit *Hit, why string) {
+	m, hit, why := c.record(ctx, desc, component, digest)
+	if why != "" {
+		return nil, why
 	}
 	for _, l := range m.Layers {
 		data, err := c.blob(ctx, l)
@@ -323,6 +357,55 @@ func (c *Cache) writeBlobs(ctx context.Context, res Result) (*v1.Manifest, error
 		}
 	}
 	return m, nil
+}
+
+// ImageTag is the tag under which a success's image is kept in the
+// cache's repository (see Record.Image): <tag>.image.
+func ImageTag(digest string) (string, error) {
+	tag, err := Tag(digest)
+	return tag + imageSuffix, err
+}
+
+const imageSuffix = ".image"
+
+// SaveImage copies an entry's image (Record.Image, repository@sha256:…)
+// into an OCI layout folder at dir, for publish to push on. It reads only
+// from the cache's own repository, by digest (what is read is checked
+// against it): a record naming another place is refused.
+func (c *Cache) SaveImage(ctx context.Context, ref, dir string) error {
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		return fmt.Errorf("cached image %q: %w", ref, err)
+	}
+	if d.Context().String() != c.repo.String() {
+		return fmt.Errorf("cached image %s: not in the cache's repository %s", ref, c.repo)
+	}
+	desc, err := remote.Get(d, c.options(ctx)...)
+	if err != nil {
+		return fmt.Errorf("read cached image %s: %w", ref, err)
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return fmt.Errorf("cached image %s: %w", ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err == nil {
+			err = p.AppendIndex(idx)
+		}
+		if err != nil {
+			return fmt.Errorf("copy cached image %s: %w", ref, err)
+		}
+		return nil
+	}
+	img, err := desc.Image()
+	if err == nil {
+		err = p.AppendImage(img)
+	}
+	if err != nil {
+		return fmt.Errorf("copy cached image %s: %w", ref, err)
+	}
+	return nil
 }
 
 func (c *Cache) options(ctx context.Context) []remote.Option {

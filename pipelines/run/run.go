@@ -50,6 +50,9 @@ type Outcome struct {
 	Skipped string
 	// Artifacts are what the step produced (image refs, file names).
 	Artifacts []string
+	// Remote, when set, says the step's result was read from the shared
+	// result cache (with Skipped saying so): it becomes the component's.
+	Remote *report.Remote
 }
 
 // Options configure Run.
@@ -140,6 +143,9 @@ func (e *executor) component(ctx context.Context, c plan.Component) report.Compo
 		st := e.step(ctx, s, c, &log)
 		r.Steps = append(r.Steps, st.Step)
 		r.Artifacts = append(r.Artifacts, st.artifacts...)
+		if st.remote != nil {
+			r.Remote = st.remote
+		}
 		if st.Status == report.StatusSkipped {
 			continue
 		}
@@ -189,6 +195,7 @@ func (e *executor) waitDeps(ctx context.Context, c plan.Component) string {
 type stepResult struct {
 	report.Step
 	artifacts []string
+	remote    *report.Remote
 }
 
 // step runs one step and appends its output to the component's log.
@@ -219,7 +226,13 @@ func (e *executor) step(ctx context.Context, s Step, c plan.Component, log *stri
 	for i, a := range out.Artifacts {
 		arts[i] = e.redact(a)
 	}
-	return stepResult{Step: st, artifacts: arts}
+	var remote *report.Remote
+	if out.Remote != nil {
+		rm := *out.Remote
+		rm.Ref, rm.Commit, rm.Run = e.redact(rm.Ref), e.redact(rm.Commit), e.redact(rm.Run)
+		remote = &rm
+	}
+	return stepResult{Step: st, artifacts: arts, remote: remote}
 }
 
 // call runs a step function, turning a panic into the step's failure so
