@@ -19,7 +19,6 @@ import (
 	"github.com/monopipe/monopipe/pipelines/buildsecret"
 	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/job"
-	piperun "github.com/monopipe/monopipe/pipelines/run"
 )
 
 // The engine commands run the module's functions from this binary under
@@ -59,15 +58,34 @@ type engineFlags struct {
 	regUser string
 	dryRun  bool
 	apiURL  string
-	cache   cacheFlags
-	// redact hides the cache password (every form of it) in what the
-	// command writes: pipelines/job's redaction covers job.Secrets.
-	redact func(string) string
 }
 
+// cacheFlags are the shared result cache's flags of ci and plan, as the
+// module's functions spell them.
 type cacheFlags struct {
-	registry, username, password string
-	write                        bool
+	opts     job.CacheOptions
+	password string // its source (env://, file://)
+}
+
+// add registers the flags on fs.
+func (c *cacheFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&c.opts.Registry, "cache-registry", "", "the shared result cache: an OCI repository (e.g. ghcr.io/org/repo-cache) overriding monopipe.yaml's cache.registry; \"-\" disables it")
+	fs.BoolVar(&c.opts.Disabled, "no-cache", false, "do not use the shared result cache")
+	fs.StringVar(&c.opts.Username, "cache-username", "", "the result cache registry's username (without it: anonymous)")
+	fs.StringVar(&c.password, "cache-password", "", "secret: the result cache registry's password or token, env://NAME or file://PATH")
+	fs.BoolVar(&c.opts.NoHeal, "no-heal", false, "do not select, on a push to the base branch with a result cache, the components whose digest has no successful result")
+}
+
+// read reads the password from its source; the options are then complete.
+func (c *cacheFlags) read(getenv func(string) (string, bool)) (job.CacheOptions, error) {
+	if c.password != "" {
+		v, err := secretValue("cache-password", c.password, getenv)
+		if err != nil {
+			return job.CacheOptions{}, err
+		}
+		c.opts.Password = strings.TrimSpace(v) // as the module reads it
+	}
+	return c.opts, nil
 }
 
 func newEngineFlags(name, usage string, stderr io.Writer) *engineFlags {
@@ -91,10 +109,6 @@ func newEngineFlags(name, usage string, stderr io.Writer) *engineFlags {
 		f.build = append(f.build, s)
 		return nil
 	})
-	f.fs.StringVar(&f.cache.registry, "cache-registry", "", "the shared result cache's repository (overrides monopipe.yaml's cache.registry)")
-	f.fs.StringVar(&f.cache.username, "cache-username", "", "the cache registry's username")
-	f.fs.StringVar(&f.cache.password, "cache-password", "", "secret: the cache registry's password, env://NAME or file://PATH")
-	f.fs.BoolVar(&f.cache.write, "cache-write", false, "let a trusted run write results to the cache")
 	return f
 }
 
@@ -114,7 +128,7 @@ func (f *engineFlags) parse(args []string, stderr io.Writer) int {
 }
 
 // readSecrets reads every secret flag given, through getenv for env://.
-func (f *engineFlags) readSecrets(getenv func(string) (string, bool)) (job.Secrets, string, error) {
+func (f *engineFlags) readSecrets(getenv func(string) (string, bool)) (job.Secrets, error) {
 	var s job.Secrets
 	for _, name := range job.SecretFlags {
 		src := *f.secrets[name]
@@ -123,44 +137,35 @@ func (f *engineFlags) readSecrets(getenv func(string) (string, bool)) (job.Secre
 		}
 		v, err := secretValue(name, src, getenv)
 		if err != nil {
-			return job.Secrets{}, "", err
+			return job.Secrets{}, err
 		}
 		if err := s.Set(name, v); err != nil {
-			return job.Secrets{}, "", err
+			return job.Secrets{}, err
 		}
 	}
 	s.Publish.AWS.RoleARN = f.roleARN
 	if err := s.Check(); err != nil {
-		return job.Secrets{}, "", err
+		return job.Secrets{}, err
 	}
 	s.Publish.RegistryUsername = f.regUser
 	for i, src := range f.build {
 		name, err := buildsecret.NameFromURI(src)
 		if err != nil {
-			return job.Secrets{}, "", fmt.Errorf("--secret #%d: %w", i+1, err)
+			return job.Secrets{}, fmt.Errorf("--secret #%d: %w", i+1, err)
 		}
 		if _, dup := s.Build[name]; dup {
-			return job.Secrets{}, "", fmt.Errorf("--secret: two secrets are named %s", name)
+			return job.Secrets{}, fmt.Errorf("--secret: two secrets are named %s", name)
 		}
 		v, err := secretValue("secret", src, getenv)
 		if err != nil {
-			return job.Secrets{}, "", err
+			return job.Secrets{}, err
 		}
 		if s.Build == nil {
 			s.Build = map[string]string{}
 		}
 		s.Build[name] = v
 	}
-	var cachePassword string
-	if f.cache.password != "" {
-		v, err := secretValue("cache-password", f.cache.password, getenv)
-		if err != nil {
-			return job.Secrets{}, "", err
-		}
-		cachePassword = v
-	}
-	f.redact = piperun.Redactor([]string{cachePassword}, piperun.Pair{Username: f.cache.username, Password: cachePassword})
-	return s, cachePassword, nil
+	return s, nil
 }
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -217,10 +222,15 @@ func parseCI(args []string, stderr io.Writer, getenv func(string) (string, bool)
 		return nil
 	})
 	f.fs.StringVar(&o.RunURL, "run-url", "", "the CI run's address, linked from commit statuses")
+	var cache cacheFlags
+	cache.add(f.fs)
 	if code := f.parse(args, stderr); code >= 0 {
 		return nil, code
 	}
-	s, cachePassword, err := f.readSecrets(getenv)
+	s, err := f.readSecrets(getenv)
+	if err == nil {
+		o.Cache, err = cache.read(getenv)
+	}
 	if err == nil && eventFile != "" {
 		if o.GitHubPayload, err = os.ReadFile(eventFile); err != nil {
 			err = fmt.Errorf("--event-file: %w", err)
@@ -231,7 +241,6 @@ func parseCI(args []string, stderr io.Writer, getenv func(string) (string, bool)
 		return nil, 2
 	}
 	o.Secrets, o.GitHubAPI, o.DryRun = s, f.apiURL, f.dryRun
-	o.CacheRegistry, o.CacheUsername, o.CachePassword, o.CacheWrite = f.cache.registry, f.cache.username, cachePassword, f.cache.write
 	if _, err := job.ParseTrigger(c.opts); err != nil {
 		fmt.Fprintf(stderr, "monopipe ci: %v\n", err)
 		return nil, 2
@@ -260,13 +269,12 @@ func parseRelease(args []string, stderr io.Writer, getenv func(string) (string, 
 		fmt.Fprintln(stderr, "monopipe release: --tag is required")
 		return nil, 2
 	}
-	s, cachePassword, err := f.readSecrets(getenv)
+	s, err := f.readSecrets(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "monopipe release: %v\n", err)
 		return nil, 2
 	}
 	o.Secrets, o.GitHubAPI, o.DryRun = s, f.apiURL, f.dryRun
-	o.CacheRegistry, o.CacheUsername, o.CachePassword, o.CacheWrite = f.cache.registry, f.cache.username, cachePassword, f.cache.write
 	return c, -1
 }
 
@@ -276,7 +284,6 @@ func runCI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c == nil {
 		return code
 	}
-	stderr = redactingWriter{stderr, c.flags.redact}
 	c.opts.Log = stderr
 	return c.flags.run(ctx, stdout, stderr, func(client *dagger.Client, src *dagger.Directory) (*job.Report, error) {
 		return job.CI(ctx, client, src, c.opts)
@@ -289,7 +296,6 @@ func runRelease(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if c == nil {
 		return code
 	}
-	stderr = redactingWriter{stderr, c.flags.redact}
 	c.opts.Log = stderr
 	return c.flags.run(ctx, stdout, stderr, func(client *dagger.Client, src *dagger.Directory) (*job.Report, error) {
 		return job.Release(ctx, client, src, c.opts)
@@ -322,7 +328,7 @@ func (f *engineFlags) run(ctx context.Context, stdout, stderr io.Writer, fn func
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
-	if err := writeReport(stdout, f.output, rep.Files, f.redact); err != nil {
+	if err := writeReport(stdout, f.output, rep.Files); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
@@ -343,24 +349,11 @@ func sourceRoot(source string) (string, error) {
 	return r.Root(), nil
 }
 
-// redactingWriter writes through redact.
-type redactingWriter struct {
-	w      io.Writer
-	redact func(string) string
-}
-
-func (r redactingWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(r.w, r.redact(string(p))); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
 // writeReport writes the report files under dir, or prints summary.md
-// when dir is empty, each through redact.
-func writeReport(stdout io.Writer, dir string, files map[string][]byte, redact func(string) string) error {
+// when dir is empty (pipelines/job scrubbed every secret from them).
+func writeReport(stdout io.Writer, dir string, files map[string][]byte) error {
 	if dir == "" {
-		_, err := io.WriteString(stdout, redact(string(files["summary.md"])))
+		_, err := stdout.Write(files["summary.md"])
 		return err
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
@@ -368,7 +361,7 @@ func writeReport(stdout io.Writer, dir string, files map[string][]byte, redact f
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
-		if err := os.WriteFile(p, []byte(redact(string(files[name]))), 0o644); err != nil {
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
 	}

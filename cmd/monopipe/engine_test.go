@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/monopipe/monopipe/internal/gittest"
+	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/pipelines/job"
 	"github.com/monopipe/monopipe/pipelines/trigger"
 )
@@ -76,12 +75,20 @@ func TestParseCI(t *testing.T) {
 					t.Errorf("options = %+v", o)
 				}
 			}},
-		{"cache flags", append(circle, "--cache-registry", "ghcr.io/o/r-cache", "--cache-username", "octo", "--cache-password", "env://CACHE_PASSWORD", "--cache-write"), -1, "",
+		{"cache flags", append(circle, "--cache-registry", "ghcr.io/o/r-cache", "--cache-username", "octo", "--cache-password", "env://CACHE_PASSWORD", "--no-heal"), -1, "",
 			func(t *testing.T, o job.CIOptions) {
-				if o.CacheRegistry != "ghcr.io/o/r-cache" || o.CacheUsername != "octo" || o.CachePassword != cachePass || !o.CacheWrite {
-					t.Errorf("cache options: %q %q write=%v", o.CacheRegistry, o.CacheUsername, o.CacheWrite)
+				c := o.Cache
+				if c.Registry != "ghcr.io/o/r-cache" || c.Username != "octo" || c.Password != cachePass || !c.NoHeal || c.Disabled || c.Write {
+					t.Errorf("cache options: %q %q heal=%v disabled=%v write=%v", c.Registry, c.Username, !c.NoHeal, c.Disabled, c.Write)
 				}
 			}},
+		{"no cache", append(circle, "--no-cache", "--cache-password", "file://"+tokenFile), -1, "",
+			func(t *testing.T, o job.CIOptions) {
+				if !o.Cache.Disabled || o.Cache.Password != fileToken {
+					t.Errorf("cache options: disabled=%v", o.Cache.Disabled)
+				}
+			}},
+		{"cache-write is build's", append(circle, "--cache-write"), 2, "flag provided but not defined: -cache-write", nil},
 		{"secret from a file", append(circle, "--github-token", "file://"+tokenFile), -1, "",
 			func(t *testing.T, o job.CIOptions) {
 				if o.Secrets.GitHubToken != fileToken {
@@ -143,14 +150,13 @@ func TestParseRelease(t *testing.T) {
 	env := map[string]string{"GITHUB_TOKEN": ghToken, "CACHE_PASSWORD": cachePass}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	var errb bytes.Buffer
-	c, code := parseRelease([]string{"--tag", "web/v1.2.3", "--default-branch", "main", "--github-token", "env://GITHUB_TOKEN",
-		"--cache-registry", "ghcr.io/o/c", "--cache-username", "u", "--cache-password", "env://CACHE_PASSWORD", "--cache-write", "--dry-run"}, &errb, getenv)
+	c, code := parseRelease([]string{"--tag", "web/v1.2.3", "--default-branch", "main", "--github-token", "env://GITHUB_TOKEN", "--dry-run"}, &errb, getenv)
 	if c == nil {
 		t.Fatalf("code %d: %s", code, errb.String())
 	}
 	o := c.opts
-	if o.Tag != "web/v1.2.3" || o.DefaultBranch != "main" || o.Secrets.GitHubToken != ghToken || o.CachePassword != cachePass || !o.CacheWrite || !o.DryRun {
-		t.Errorf("options: tag %q branch %q write %v dry %v", o.Tag, o.DefaultBranch, o.CacheWrite, o.DryRun)
+	if o.Tag != "web/v1.2.3" || o.DefaultBranch != "main" || o.Secrets.GitHubToken != ghToken || !o.DryRun {
+		t.Errorf("options: tag %q branch %q dry %v", o.Tag, o.DefaultBranch, o.DryRun)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -158,6 +164,7 @@ func TestParseRelease(t *testing.T) {
 	}{
 		{nil, "monopipe release: --tag is required"},
 		{[]string{"--tag", "v1.0.0", "--event-name", "push"}, "flag provided but not defined: -event-name"},
+		{[]string{"--tag", "v1.0.0", "--cache-registry", "ghcr.io/o/c"}, "flag provided but not defined: -cache-registry"}, // releases do not use the cache
 		{[]string{"--tag", "v1.0.0", "--github-token", ghToken}, "--github-token: want env://NAME or file://PATH"},
 	} {
 		errb.Reset()
@@ -203,33 +210,23 @@ func TestVersion(t *testing.T) {
 }
 
 func TestWriteReport(t *testing.T) {
-	// The cache password, as parsing sets the redactor up.
-	t.Setenv("CACHE_PASSWORD", cachePass)
-	c, code := parseCI([]string{"--head", "h", "--branch", "main", "--cache-username", "octo", "--cache-password", "env://CACHE_PASSWORD"}, io.Discard, os.LookupEnv)
-	if c == nil {
-		t.Fatalf("code %d", code)
-	}
-	redact := c.flags.redact
-	basic := base64.StdEncoding.EncodeToString([]byte("octo:" + cachePass))
 	dir := filepath.Join(t.TempDir(), "report")
 	var out bytes.Buffer
-	files := map[string][]byte{"summary.md": []byte("# ok " + cachePass + "\n"), "logs/a.log": []byte("Authorization: Basic " + basic + "\n")}
-	if err := writeReport(&out, dir, files, redact); err != nil {
+	files := map[string][]byte{"summary.md": []byte("# ok\n"), "logs/a.log": []byte("log\n")}
+	if err := writeReport(&out, dir, files); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{"summary.md": "# ok ***\n", "logs/a.log": "Authorization: Basic ***\n"} {
-		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
-			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+	for name, want := range files {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != string(want) {
+			t.Errorf("%s = %q, %v", name, got, err)
 		}
 	}
-	out.Reset()
-	if err := writeReport(&out, "", files, redact); err != nil || out.String() != "# ok ***\n" {
-		t.Errorf("without --output: %q, %v", out.String(), err)
+	if out.String() != dir+"\n" {
+		t.Errorf("stdout = %q", out.String())
 	}
 	out.Reset()
-	fmt.Fprintf(redactingWriter{&out, redact}, "login %s failed: %s\n", basic, cachePass)
-	if out.String() != "login *** failed: ***\n" {
-		t.Errorf("log = %q", out.String())
+	if err := writeReport(&out, "", files); err != nil || out.String() != "# ok\n" {
+		t.Errorf("without --output: %q, %v", out.String(), err)
 	}
 }
 
@@ -266,10 +263,29 @@ func TestPlanEvent(t *testing.T) {
 		{"with --all", []string{"--event-name", "push", "--event-file", push, "--all"}, 2, "", "--all does not go with --event-name"},
 		{"with --base", []string{"--event-name", "push", "--event-file", push, "--base", base}, 2, "", "--base does not go with --event-name"},
 	}
+	// The shared result cache heals a push to the base branch: app has no
+	// successful result, so it is selected too (see pipelines/job).
+	reg := ocitest.NewRegistry(t, "ci", cachePass)
+	t.Setenv("CACHE_PW", cachePass)
+	cache := []string{"--cache-registry", reg.Host + "/org/cache", "--cache-username", "ci", "--cache-password", "env://CACHE_PW"}
+	pushArgs := []string{"--event-name", "push", "--event-file", push, "--head", head, "--format", "github-matrix"}
+	tests = append(tests, []struct {
+		name         string
+		args         []string
+		code         int
+		stdout, errs string
+	}{
+		{"push heals with the cache", append(pushArgs, cache...), 0, `{"include":[{"component":"app","dir":"app"},{"component":"lib","dir":"lib"}]}`, ""},
+		{"--no-heal", append(append(pushArgs, cache...), "--no-heal"), 0, `{"include":[{"component":"lib","dir":"lib"}]}`, ""},
+		{"--no-cache", append(append(pushArgs, cache...), "--no-cache"), 0, `{"include":[{"component":"lib","dir":"lib"}]}`, ""},
+		{"cache password in clear", append(pushArgs, "--cache-password", cachePass), 2, "", "--cache-password: want env://NAME or file://PATH"},
+		{"cache flags without an event", []string{"--no-cache"}, 2, "", "go with --event-name"},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := run(context.Background(), append([]string{"plan", "--dir", r.Dir}, tc.args...), &out, &errb)
+			noSecrets(t, "output", out.String()+errb.String())
 			if code != tc.code || strings.TrimSpace(out.String()) != tc.stdout || !strings.Contains(errb.String(), tc.errs) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out.String(), errb.String(), tc.code, tc.stdout, tc.errs)
 			}

@@ -97,7 +97,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if f.eventName != "" || f.eventFile != "" {
-		return planEvent(ctx, f, stdout, stderr)
+		return planEvent(ctx, f, stdout, stderr, os.LookupEnv)
+	}
+	if f.cache != (cacheFlags{}) {
+		fmt.Fprintln(stderr, "monopipe plan: the --cache-* flags, --no-cache and --no-heal go with --event-name (the plan a CI run builds)")
+		return 2
 	}
 	if f.explain != "" {
 		if err := explain(ctx, stdout, f.opts, f.explain, f.against, f.format); err != nil {
@@ -134,6 +138,9 @@ type flags struct {
 	// eventName and eventFile plan as `monopipe ci` would (the matrix
 	// form's plan job).
 	eventName, eventFile string
+	// cache is the shared result cache a CI plan heals with (with
+	// --event-name, as the module's plan).
+	cache cacheFlags
 }
 
 func planFlags(stderr io.Writer) *flags {
@@ -156,6 +163,7 @@ func planFlags(stderr io.Writer) *flags {
 	f.fs.StringVar(&f.explain, "explain", "", "print this component's input digest and the inputs it is made of (at --head)")
 	f.fs.StringVar(&f.eventName, "event-name", "", "plan as `monopipe ci` (and `dagger call ci`) would for this GitHub event ($GITHUB_EVENT_NAME); --head is then $GITHUB_SHA")
 	f.fs.StringVar(&f.eventFile, "event-file", "", "with --event-name: the event's payload ($GITHUB_EVENT_PATH)")
+	f.cache.add(f.fs)
 	f.fs.StringVar(&f.against, "against", "", "with --explain: say which inputs differ between this revision and --head (after a cache miss: the revision of the cached result)")
 	return f
 }
@@ -163,7 +171,7 @@ func planFlags(stderr io.Writer) *flags {
 // planEvent prints the plan a CI run for a GitHub event builds (what the
 // module's plan function prints with --event-name), read on the host
 // without an engine.
-func planEvent(ctx context.Context, f *flags, stdout, stderr io.Writer) int {
+func planEvent(ctx context.Context, f *flags, stdout, stderr io.Writer, getenv func(string) (string, bool)) int {
 	for _, bad := range []struct {
 		set  bool
 		flag string
@@ -174,8 +182,12 @@ func planEvent(ctx context.Context, f *flags, stdout, stderr io.Writer) int {
 		}
 	}
 	o := job.CIOptions{GitHubEvent: f.eventName, Values: trigger.Values{Head: f.opts.Head}, Components: f.opts.Components}
+	var err error
+	if o.Cache, err = f.cache.read(getenv); err != nil {
+		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+		return 2
+	}
 	if f.eventFile != "" {
-		var err error
 		if o.GitHubPayload, err = os.ReadFile(f.eventFile); err != nil {
 			fmt.Fprintf(stderr, "monopipe plan: --event-file: %v\n", err)
 			return 2

@@ -46,11 +46,6 @@ type CIOptions struct {
 	// Log receives progress and warnings (default os.Stderr); no secret is
 	// ever written to it.
 	Log io.Writer
-	// CacheRegistry overrides monopipe.yaml's cache.registry; CacheUsername
-	// and CachePassword (a secret) log in to it; CacheWrite lets a trusted
-	// run write to it.
-	CacheRegistry, CacheUsername, CachePassword string
-	CacheWrite                                  bool
 }
 
 func (o *CIOptions) log() io.Writer { return logTo(o.Log) }

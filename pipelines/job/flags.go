@@ -64,6 +64,6 @@ func CIPlanDir(ctx context.Context, dir string, o CIOptions) (*plan.Plan, error)
 	if err != nil || none != nil {
 		return none, err
 	}
-	p, _, err := planBuild(ctx, dir, nil, t, o.Components)
+	p, _, err := planBuild(ctx, dir, nil, t, o.Components, o.Cache)
 	return p, err
 }

@@ -40,9 +40,6 @@ type ReleaseOptions struct {
 	Concurrency int
 	// Log receives progress (default os.Stderr).
 	Log io.Writer
-	// The shared result cache, as in CIOptions.
-	CacheRegistry, CacheUsername, CachePassword string
-	CacheWrite                                  bool
 }
 
 // Release releases the component a tag names: it checks the tag and the
