@@ -62,11 +62,14 @@ func TestEngineCIExample(t *testing.T) {
 	enginetest.Connect(t, 45*time.Minute) // skips without an engine
 	r, first, head := exampleRepo(t)
 	report := filepath.Join(t.TempDir(), "report")
-	var out, errb bytes.Buffer
+	var out bytes.Buffer
 	start := time.Now()
+	errb := &firstLine{prefix: "plan: ", start: start}
 	code := run(context.Background(), []string{"ci", "--source", r.Dir, "--base", first, "--head", head, "--branch", "main",
-		"--repo", "o/r", "--dry-run", "--output", report}, &out, &errb)
-	t.Logf("monopipe ci: %s wall time", time.Since(start).Round(time.Second))
+		"--repo", "o/r", "--dry-run", "--output", report}, &out, errb)
+	// The plan line is printed when component work starts: the figure to
+	// compare with `dagger call ci` from the same engine state.
+	t.Logf("monopipe ci: component work started after %s, whole run %s", errb.at.Round(time.Millisecond), time.Since(start).Round(time.Second))
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}
@@ -96,6 +99,22 @@ func TestEngineCIExample(t *testing.T) {
 			t.Errorf("report: %v", err)
 		}
 	}
+}
+
+// firstLine is a log that records when a line starting with prefix is
+// first written, after start.
+type firstLine struct {
+	bytes.Buffer
+	prefix string
+	start  time.Time
+	at     time.Duration
+}
+
+func (w *firstLine) Write(p []byte) (int, error) {
+	if w.at == 0 && (bytes.HasPrefix(p, []byte(w.prefix)) || bytes.Contains(p, []byte("\n"+w.prefix))) {
+		w.at = time.Since(w.start)
+	}
+	return w.Buffer.Write(p)
 }
 
 // TestSourceIgnoreMatchesModule: `monopipe ci` loads the repository with
@@ -152,5 +171,18 @@ func TestExampleRepo(t *testing.T) {
 	}
 	if mode := r.Git("ls-files", "-s", "components/semver-bump/semver-bump"); !strings.HasPrefix(mode, "100755 ") {
 		t.Errorf("semver-bump lost its executable bit: %s", mode)
+	}
+}
+
+// TestFirstLine: the engine test's timer notes the plan line, not others.
+func TestFirstLine(t *testing.T) {
+	w := &firstLine{prefix: "plan: ", start: time.Now().Add(-time.Second)}
+	w.Write([]byte("push to main: build\n"))
+	if w.at != 0 {
+		t.Fatal("noted a line without the prefix")
+	}
+	w.Write([]byte("build on main\nplan: 6 components\n"))
+	if w.at < time.Second {
+		t.Errorf("at = %s", w.at)
 	}
 }
