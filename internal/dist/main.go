@@ -78,10 +78,13 @@ func Checksums(dir string, names []string) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// Build builds the binary of the module in root (./cmd/monopipe) for each
-// target into out, then writes out/SHA256SUMS; it returns the asset names,
+// Pkg is the package the assets are built from.
+const Pkg = "./cmd/monopipe"
+
+// Build builds the main package pkg of the module in root for each target
+// into out, then writes out/SHA256SUMS; it returns the asset names,
 // SHA256SUMS last.
-func Build(ctx context.Context, root, version, out string, targets []Target, log io.Writer) ([]string, error) {
+func Build(ctx context.Context, root, pkg, version, out string, targets []Target, log io.Writer) ([]string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
@@ -92,7 +95,7 @@ func Build(ctx context.Context, root, version, out string, targets []Target, log
 	var names []string
 	for _, t := range targets {
 		name := AssetName(version, t)
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", LDFlags(version), "-o", filepath.Join(abs, name), "./cmd/monopipe")
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", LDFlags(version), "-o", filepath.Join(abs, name), pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.OS, "GOARCH="+t.Arch)
 		cmd.Stdout, cmd.Stderr = log, log
@@ -127,7 +130,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "dist: --tag: %v\n", err)
 		os.Exit(2)
 	}
-	names, err := Build(context.Background(), ".", version, *out, Targets, os.Stderr)
+	names, err := Build(context.Background(), ".", Pkg, version, *out, Targets, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dist: %v\n", err)
 		os.Exit(1)

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,28 +86,58 @@ func TestChecksums(t *testing.T) {
 	}
 }
 
-// TestBuildStampsVersion builds the binary for this platform as the
-// release does and runs `monopipe version`.
+// TestBuildStampsVersion builds a small main package as the release
+// builds monopipe (a full build of monopipe with -trimpath would compile
+// everything again) and runs it.
 func TestBuildStampsVersion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds monopipe")
-	}
 	out := t.TempDir()
 	var log bytes.Buffer
 	tg := Target{runtime.GOOS, runtime.GOARCH}
-	names, err := Build(context.Background(), filepath.Join("..", ".."), "9.8.7", out, []Target{tg}, &log)
+	names, err := Build(context.Background(), filepath.Join("testdata", "stamp"), ".", "9.8.7", out, []Target{tg}, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	if len(names) != 2 || names[0] != AssetName("9.8.7", tg) || names[1] != "SHA256SUMS" {
 		t.Fatalf("assets = %v", names)
 	}
-	got, err := exec.Command(filepath.Join(out, names[0]), "version").Output()
+	got, err := exec.Command(filepath.Join(out, names[0])).Output()
 	if err != nil || string(got) != "monopipe 9.8.7\n" {
-		t.Errorf("monopipe version = %q, %v", got, err)
+		t.Errorf("stamped binary prints %q, %v", got, err)
 	}
 	sums, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
 	if err != nil || !strings.HasSuffix(string(sums), "  "+names[0]+"\n") || len(sums) != 64+2+len(names[0])+1 {
 		t.Errorf("SHA256SUMS = %q, %v", sums, err)
+	}
+}
+
+// TestMonopipeHasVersion: LDFlags stamps main.version, which must be a
+// package-level string variable of monopipe's main package.
+func TestMonopipeHasVersion(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, filepath.Join("..", "..", Pkg), func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range pkgs["main"].Files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range g.Specs {
+				v := spec.(*ast.ValueSpec)
+				for i, n := range v.Names {
+					if n.Name != "version" {
+						continue
+					}
+					lit, ok := v.Values[i].(*ast.BasicLit)
+					found = v.Type == nil && ok && lit.Kind == token.STRING
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s has no package-level `var version = \"...\"` for -X main.version", Pkg)
 	}
 }
