@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"dagger/monopipe/internal/dagger"
 
@@ -281,30 +280,15 @@ func (m *Monopipe) Promote(
 }
 
 // readSecrets reads the secrets that were given; their values never
-// appear in output or errors.
+// appear in output or errors. job.Secrets.Set maps each argument, as for
+// `monopipe ci`.
 func readSecrets(ctx context.Context, githubToken, awsKeyID, awsSecretKey *dagger.Secret, registryUser string,
 	registryPassword, npmToken, pypiToken *dagger.Secret) (job.Secrets, error) {
 	var s job.Secrets
-	for _, r := range []struct {
-		flag   string
-		secret *dagger.Secret
-		dst    *string
-	}{
-		{"github-token", githubToken, &s.GitHubToken},
-		{"aws-access-key-id", awsKeyID, &s.Publish.AWS.AccessKeyID},
-		{"aws-secret-access-key", awsSecretKey, &s.Publish.AWS.SecretAccessKey},
-		{"registry-password", registryPassword, &s.Publish.RegistryPassword},
-		{"npm-token", npmToken, &s.Publish.NPMToken},
-		{"pypi-token", pypiToken, &s.Publish.PyPIPassword},
-	} {
-		if r.secret == nil {
-			continue
-		}
-		v, err := r.secret.Plaintext(ctx)
-		if err != nil {
-			return job.Secrets{}, fmt.Errorf("read secret --%s: %w", r.flag, err)
-		}
-		*r.dst = v
+	err := setSecrets(ctx, &s, map[string]*dagger.Secret{"github-token": githubToken, "aws-access-key-id": awsKeyID,
+		"aws-secret-access-key": awsSecretKey, "registry-password": registryPassword, "npm-token": npmToken, "pypi-token": pypiToken})
+	if err != nil {
+		return job.Secrets{}, err
 	}
 	if (s.Publish.AWS.AccessKeyID == "") != (s.Publish.AWS.SecretAccessKey == "") {
 		return job.Secrets{}, fmt.Errorf("--aws-access-key-id and --aws-secret-access-key go together")
@@ -313,27 +297,31 @@ func readSecrets(ctx context.Context, githubToken, awsKeyID, awsSecretKey *dagge
 	return s, nil
 }
 
+// setSecrets reads each secret that was given into s, by argument name.
+func setSecrets(ctx context.Context, s *job.Secrets, secrets map[string]*dagger.Secret) error {
+	for _, flag := range job.SecretFlags {
+		secret := secrets[flag]
+		if secret == nil {
+			continue
+		}
+		v, err := secret.Plaintext(ctx)
+		if err != nil {
+			return fmt.Errorf("read secret --%s: %w", flag, err)
+		}
+		if err := s.Set(flag, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // readAWS reads the short-lived AWS credentials that were given (a session
 // token, or a role and the OIDC token to exchange for it) and checks the
 // combination.
 func readAWS(ctx context.Context, s *job.Secrets, sessionToken *dagger.Secret, roleARN string, webIdentityToken *dagger.Secret) error {
-	for _, r := range []struct {
-		flag   string
-		secret *dagger.Secret
-		dst    *string
-	}{
-		{"aws-session-token", sessionToken, &s.Publish.AWS.SessionToken},
-		{"aws-web-identity-token", webIdentityToken, &s.Publish.AWS.WebIdentityToken},
-	} {
-		if r.secret == nil {
-			continue
-		}
-		v, err := r.secret.Plaintext(ctx)
-		if err != nil {
-			return fmt.Errorf("read secret --%s: %w", r.flag, err)
-		}
-		*r.dst = strings.TrimSpace(v)
+	if err := setSecrets(ctx, s, map[string]*dagger.Secret{"aws-session-token": sessionToken, "aws-web-identity-token": webIdentityToken}); err != nil {
+		return err
 	}
 	s.Publish.AWS.RoleARN = roleARN
-	return s.Publish.AWS.Validate()
+	return s.Check()
 }

@@ -5,6 +5,14 @@
 //	monopipe check [--head REV] [--strict]
 //	monopipe graph [--format mermaid|dot] [--changed] [--base REV] [--head REV] [--all] [--component NAME]...
 //	monopipe init [--write] [--force]
+//	monopipe version
+//
+// and, under `dagger run` (what a CI wrapper runs instead of compiling the
+// Dagger module; the same code and the same flags as `dagger call`):
+//
+//	dagger run monopipe ci [flags]
+//	dagger run monopipe release --tag TAG [flags]
+//	monopipe promote --component NAME --version X.Y.Z --to stable|prod [flags]   (no engine needed)
 package main
 
 import (
@@ -18,7 +26,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/monopipe/monopipe/pipelines/job"
 	"github.com/monopipe/monopipe/pipelines/plan"
+	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
 const usage = `usage: monopipe plan [flags]
@@ -27,7 +37,10 @@ Lists the components affected between two revisions, dependencies first.
 
 other commands: monopipe check (validate the manifests), monopipe graph
 (draw the component graph), monopipe init (propose manifests for an
-existing repository); monopipe COMMAND -h for their flags.
+existing repository), monopipe version; under ` + "`dagger run`" + `: monopipe ci
+and monopipe release (the module's functions, without compiling it);
+monopipe promote (the module's promote, without an engine);
+monopipe COMMAND -h for their flags.
 
 flags:
 `
@@ -50,6 +63,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runGraph(ctx, args[1:], stdout, stderr)
 		case "init":
 			return runInit(ctx, args[1:], stdout, stderr)
+		case "ci":
+			return runCI(ctx, args[1:], stdout, stderr)
+		case "release":
+			return runRelease(ctx, args[1:], stdout, stderr)
+		case "promote":
+			return runPromote(ctx, args[1:], stdout, stderr)
+		case "version", "--version":
+			fmt.Fprintf(stdout, "monopipe %s\n", versionString())
+			return 0
 		}
 	}
 	f := planFlags(stderr)
@@ -72,6 +94,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !slices.Contains(plan.Formats, f.format) {
 		fmt.Fprintf(stderr, "monopipe plan: --format %s: unknown format (one of %s)\n", f.format, strings.Join(plan.Formats, ", "))
+		return 2
+	}
+	if f.eventName != "" || f.eventFile != "" {
+		return planEvent(ctx, f, stdout, stderr, os.LookupEnv)
+	}
+	if f.cache != (cacheFlags{}) {
+		fmt.Fprintln(stderr, "monopipe plan: the --cache-* flags, --no-cache and --no-heal go with --event-name (the plan a CI run builds)")
 		return 2
 	}
 	if f.explain != "" {
@@ -106,6 +135,12 @@ type flags struct {
 	opts             plan.Options
 	format           string
 	explain, against string
+	// eventName and eventFile plan as `monopipe ci` would (the matrix
+	// form's plan job).
+	eventName, eventFile string
+	// cache is the shared result cache a CI plan heals with (with
+	// --event-name, as the module's plan).
+	cache cacheFlags
 }
 
 func planFlags(stderr io.Writer) *flags {
@@ -126,6 +161,49 @@ func planFlags(stderr io.Writer) *flags {
 	f.fs.StringVar(&f.format, "format", "text", "output format: "+strings.Join(plan.Formats, ", "))
 	f.fs.BoolVar(&f.opts.Digest, "digest", false, "with --format json: each selected component's input digest (reads the selected components' file lists)")
 	f.fs.StringVar(&f.explain, "explain", "", "print this component's input digest and the inputs it is made of (at --head)")
+	f.fs.StringVar(&f.eventName, "event-name", "", "plan as `monopipe ci` (and `dagger call ci`) would for this GitHub event ($GITHUB_EVENT_NAME); --head is then $GITHUB_SHA")
+	f.fs.StringVar(&f.eventFile, "event-file", "", "with --event-name: the event's payload ($GITHUB_EVENT_PATH)")
+	f.cache.add(f.fs)
 	f.fs.StringVar(&f.against, "against", "", "with --explain: say which inputs differ between this revision and --head (after a cache miss: the revision of the cached result)")
 	return f
+}
+
+// planEvent prints the plan a CI run for a GitHub event builds (what the
+// module's plan function prints with --event-name), read on the host
+// without an engine.
+func planEvent(ctx context.Context, f *flags, stdout, stderr io.Writer, getenv func(string) (string, bool)) int {
+	for _, bad := range []struct {
+		set  bool
+		flag string
+	}{{f.opts.Base != "", "--base"}, {f.opts.All, "--all"}, {f.explain != "", "--explain"}, {f.against != "", "--against"}, {f.opts.Digest, "--digest"}} {
+		if bad.set {
+			fmt.Fprintf(stderr, "monopipe plan: %s does not go with --event-name (the event decides the revisions)\n", bad.flag)
+			return 2
+		}
+	}
+	o := job.CIOptions{GitHubEvent: f.eventName, Values: trigger.Values{Head: f.opts.Head}, Components: f.opts.Components}
+	var err error
+	if o.Cache, err = f.cache.read(getenv); err != nil {
+		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+		return 2
+	}
+	if f.eventFile != "" {
+		if o.GitHubPayload, err = os.ReadFile(f.eventFile); err != nil {
+			fmt.Fprintf(stderr, "monopipe plan: --event-file: %v\n", err)
+			return 2
+		}
+	}
+	if _, err := job.ParseTrigger(o); err != nil {
+		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+		return 2
+	}
+	p, err := job.CIPlanDir(ctx, f.opts.Dir, o)
+	if err == nil {
+		err = p.Write(stdout, f.format)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "monopipe plan: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -5,7 +5,11 @@
 // keys only as the fallback, nothing for pull requests); CircleCI's config
 // references only jobs, executors and commands it defines, pins Dagger,
 // passes its OIDC token to no fork, and filters its release workflow to
-// tags.
+// tags. Both run the monopipe binary under `dagger run`, never
+// `dagger call` for ci, release, plan or promote (which compiles the module on
+// every cold runner): a pinned version has a pinned checksum, and every job
+// installs it with InstallScript (which verifies it) before running it; no
+// fork gets a secret; the shared cache is written only by trusted jobs.
 package ciconfig
 
 import (
@@ -22,10 +26,20 @@ import (
 // DaggerVersion is the Dagger CLI and engine version the wrappers must pin.
 const DaggerVersion = "0.21.8"
 
+// InstallScript installs the monopipe binary a wrapper runs: the pinned
+// release, checksum verified, or a build from the checkout.
+const InstallScript = ".ci/install-monopipe.sh"
+
 var (
-	shaRE    = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	envRefRE = regexp.MustCompile(`^\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$`)
-	exprRE   = regexp.MustCompile(`\$\{\{`)
+	// runsMonopipe matches a command line that runs the monopipe binary.
+	runsMonopipe = regexp.MustCompile(`monopipe"?\s+(ci|release|plan|promote)\b`)
+	// compilesModule matches a `dagger call` of a function monopipe runs.
+	compilesModule = regexp.MustCompile(`dagger call (ci|release|plan|promote)\b`)
+	versionRE      = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+	sha256RE       = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	shaRE          = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	envRefRE       = regexp.MustCompile(`^\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$`)
+	exprRE         = regexp.MustCompile(`\$\{\{`)
 )
 
 // Workflow is the part of a GitHub Actions workflow that the checks read.
@@ -38,6 +52,7 @@ type Workflow struct {
 
 // Job is one workflow job.
 type Job struct {
+	If          string    `yaml:"if"`
 	Permissions yaml.Node `yaml:"permissions"`
 	Steps       []Step    `yaml:"steps"`
 }
@@ -77,7 +92,7 @@ func CheckWorkflow(name string, data []byte) error {
 			if exprRE.MatchString(s.Run) {
 				fail("%s: ${{ }} inside run: (pass values through env: instead)", where)
 			}
-			if strings.Contains(s.Run, "dagger call") {
+			if strings.Contains(s.Run, "dagger call") || runsMonopipe.MatchString(s.Run) {
 				daggerCalls++
 			}
 			if s.Uses == "" || strings.HasPrefix(s.Uses, "./") {
@@ -100,10 +115,92 @@ func CheckWorkflow(name string, data []byte) error {
 		}
 	}
 	if daggerCalls == 0 {
-		fail("no step runs dagger call")
+		fail("no step runs monopipe or dagger call")
 	}
 	errs = append(errs, checkAWS(name, w)...)
+	errs = append(errs, checkMonopipe(name, w)...)
 	return errors.Join(errs...)
+}
+
+// checkPin checks a wrapper's MONOPIPE_VERSION and MONOPIPE_SHA256: both
+// set, a version and a SHA-256, or both empty (build from the checkout).
+func checkPin(env map[string]string, fail func(string, ...any)) {
+	version, hasVersion := env["MONOPIPE_VERSION"]
+	sum, hasSum := env["MONOPIPE_SHA256"]
+	switch {
+	case !hasVersion || !hasSum:
+		fail("MONOPIPE_VERSION and MONOPIPE_SHA256 must be set in the env (both empty: build monopipe from the checkout)")
+	case version == "" && sum != "":
+		fail("MONOPIPE_SHA256 is set but MONOPIPE_VERSION is empty")
+	case version != "" && !versionRE.MatchString(version):
+		fail("MONOPIPE_VERSION %q is not a version X.Y.Z", version)
+	case version != "" && !sha256RE.MatchString(sum):
+		fail("MONOPIPE_VERSION %s has no checksum: MONOPIPE_SHA256 must be its asset's SHA-256 (64 lowercase hex)", version)
+	}
+}
+
+// trustedIf is the condition of a job that may write the shared cache: a
+// push to the default branch.
+const trustedIf = "github.event_name == 'push' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+
+// forkGuards are the expressions that keep a secret from a fork's pull
+// request.
+var forkGuards = []string{"github.event.pull_request.head.repo.full_name == github.repository", "github.event_name == 'push'"}
+
+// checkMonopipe checks how a workflow runs monopipe: the pin, the install
+// step before any run (the binary verified or built), never `dagger call`
+// of a function monopipe runs, no secret for a fork's pull request, and
+// packages: write (the shared cache) only on jobs that only pushes to the
+// default branch run.
+func checkMonopipe(name string, w Workflow) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(name+": "+format, args...)) }
+	prs := triggeredBy(w.On, "pull_request") || triggeredBy(w.On, "pull_request_target")
+	if grants(w.Permissions, "packages", "write") {
+		fail("packages: write at the top: grant it only on the trusted jobs that write the shared cache")
+	}
+	pinChecked := false
+	for _, id := range slices.Sorted(maps.Keys(w.Jobs)) {
+		j := w.Jobs[id]
+		installed, setupGo, cachePassword := false, false, false
+		for i, s := range j.Steps {
+			where := fmt.Sprintf("job %s step %d", id, i+1)
+			if strings.HasPrefix(s.Uses, "actions/setup-go@") {
+				setupGo = true
+			}
+			if m := compilesModule.FindString(s.Run); m != "" {
+				fail("%s: runs `%s`, which compiles the Dagger module on every cold runner: run monopipe under `dagger run` (%s installs it)", where, m, InstallScript)
+			}
+			if strings.Contains(s.Run, InstallScript) {
+				if !pinChecked {
+					checkPin(w.Env, fail)
+					pinChecked = true
+				}
+				if !setupGo {
+					fail("%s: %s builds monopipe when no release is pinned: set up Go first (actions/setup-go, if: env.MONOPIPE_VERSION == '')", where, InstallScript)
+				}
+				installed = true
+			}
+			if runsMonopipe.MatchString(s.Run) && !installed {
+				fail("%s: runs monopipe before %s installed (and verified) it", where, InstallScript)
+			}
+			cachePassword = cachePassword || strings.Contains(s.Run, "--cache-password")
+			for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+				v := s.Env[k]
+				if prs && strings.Contains(v, "secrets.") && !slices.ContainsFunc(forkGuards, func(g string) bool { return strings.Contains(v, g) }) {
+					fail("%s: env %s: a secret in a workflow that pull requests run must be kept from forks (%s)", where, k, forkGuards[0])
+				}
+			}
+		}
+		writes := grants(j.Permissions, "packages", "write")
+		if cachePassword && !writes && !grants(j.Permissions, "packages", "read") {
+			fail("job %s: passes --cache-password but grants no packages permission (read, or write on trusted jobs)", id)
+		}
+		if writes && prs && (!strings.Contains(j.If, trustedIf) || strings.Contains(j.If, "!(")) {
+			fail("job %s: packages: write on a job that not only pushes to the default branch run (if: must require %s)", id, trustedIf)
+		}
+	}
+	return errs
 }
 
 // checkAWS checks how a workflow hands AWS credentials to monopipe: OIDC
@@ -238,7 +335,8 @@ var circleBuiltins = map[string]bool{
 
 type circleJobRef struct {
 	Name     string
-	Requires []string `yaml:"requires"`
+	Requires []string  `yaml:"requires"`
+	Context  yaml.Node `yaml:"context"`
 	Filters  struct {
 		Tags     struct{ Only, Ignore string }
 		Branches struct{ Only, Ignore string }
@@ -264,6 +362,11 @@ func CheckCircleCI(data []byte) error {
 	used := map[string]bool{} // step kinds used anywhere
 	var runs []string         // every run command
 	releaseJobs := map[string]bool{}
+	cacheJobs := map[string]bool{}       // jobs that pass the cache password
+	installs := func(kind string) bool { // a step kind that runs InstallScript
+		_, cmds := circleSteps(c.Commands[kind].Steps)
+		return strings.Contains(strings.Join(cmds, "\n"), InstallScript)
+	}
 	check := func(where string, steps []yaml.Node) {
 		kinds, cmds := circleSteps(steps)
 		for _, k := range kinds {
@@ -284,8 +387,23 @@ func CheckCircleCI(data []byte) error {
 		}
 		n := len(runs)
 		check("job "+name, j.Steps)
-		if strings.Contains(strings.Join(runs[n:], "\n"), "dagger call release") {
+		text := strings.Join(runs[n:], "\n")
+		if strings.Contains(text, "dagger call release") || strings.Contains(text, "monopipe release") {
 			releaseJobs[name] = true
+		}
+		if strings.Contains(text, "--cache-password") {
+			cacheJobs[name] = true
+		}
+		installed := false
+		for _, st := range j.Steps {
+			kinds, cmds := circleSteps([]yaml.Node{st})
+			run := strings.Join(cmds, "\n")
+			if installs(kinds[0]) || strings.Contains(run, InstallScript) {
+				installed = true
+			}
+			if runsMonopipe.MatchString(run) && !installed {
+				fail("job %s: runs monopipe before %s installed (and verified) it", name, InstallScript)
+			}
 		}
 	}
 	for _, k := range []string{"store_test_results", "store_artifacts"} {
@@ -305,12 +423,39 @@ func CheckCircleCI(data []byte) error {
 	if !pinned {
 		fail("the dagger CLI is not installed pinned to %s (executor environment DAGGER_VERSION, used by the install command)", DaggerVersion)
 	}
+	usesMonopipe := false
 	for _, r := range runs {
 		if strings.Contains(r, "--aws-access-key-id") && !strings.Contains(r, "--aws-web-identity-token=env://CIRCLE_OIDC_TOKEN_V2") {
 			fail("a job passes long-lived AWS keys without the OIDC default (--aws-role-arn and --aws-web-identity-token=env://CIRCLE_OIDC_TOKEN_V2)")
 		}
-		if strings.Contains(r, "--fork=") && strings.Contains(r, "CIRCLE_OIDC_TOKEN_V2") && !strings.Contains(r, `[ "$fork" = false ]`) {
-			fail("the ci job passes the OIDC token to forks' pull requests too (test \"$fork\" = false first)")
+		if m := compilesModule.FindString(r); m != "" {
+			fail("a job runs `%s`, which compiles the Dagger module on every cold machine: run monopipe under `dagger run` (%s installs it)", m, InstallScript)
+		}
+		usesMonopipe = usesMonopipe || strings.Contains(r, InstallScript)
+		if !strings.Contains(r, "--fork=") {
+			continue
+		}
+		// A run that serves forks' pull requests too: every test that hands
+		// over the OIDC token or the cache password tests "$fork" first.
+		for _, line := range strings.Split(r, "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "if ") || strings.Contains(line, `[ "$fork" = false ]`) {
+				continue
+			}
+			switch {
+			case strings.Contains(line, "CIRCLE_OIDC_TOKEN_V2"):
+				fail("the ci job passes the OIDC token to forks' pull requests too (test \"$fork\" = false first)")
+			case strings.Contains(line, "CACHE_PASSWORD") || strings.Contains(line, "CACHE_REGISTRY"):
+				fail("the ci job passes the cache settings to forks' pull requests too (test \"$fork\" = false first)")
+			}
+		}
+	}
+	if usesMonopipe && used["save_cache"] {
+		fail("a save_cache outside a when: step: the Go cache the unpinned monopipe build reads must be written by the base branch only (a fork's build could plant compiled code)")
+	}
+	if usesMonopipe {
+		for _, e := range slices.Sorted(maps.Keys(c.Executors)) {
+			checkPin(c.Executors[e].Environment, func(format string, args ...any) { fail("executor "+e+": "+format, args...) })
 		}
 	}
 	if len(c.Workflows) == 0 {
@@ -328,6 +473,9 @@ func CheckCircleCI(data []byte) error {
 			}
 			if releaseJobs[ref.Name] && (ref.Filters.Tags.Only == "" || ref.Filters.Branches.Ignore != "/.*/") {
 				fail("workflow %s: release job %s must run on tags only (filters.tags.only and filters.branches.ignore: /.*/)", wf, ref.Name)
+			}
+			if cacheJobs[ref.Name] && ref.Context.IsZero() {
+				fail("workflow %s: job %s passes the cache password: take it from a context (context:), which forks' builds do not get", wf, ref.Name)
 			}
 		}
 	}

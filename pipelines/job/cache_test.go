@@ -312,7 +312,7 @@ func TestCIPlanHeals(t *testing.T) {
 		{name: "refused login", v: push, cache: CacheOptions{Username: "ci", Password: "wrong-" + cachePassword}, want: "[a b c]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := ciPlanDir(ctx, r.Dir, CIOptions{Values: tc.v, Cache: tc.cache})
+			p, err := CIPlanDir(ctx, r.Dir, CIOptions{Values: tc.v, Cache: tc.cache})
 			if err != nil {
 				t.Fatal(err)
 			}

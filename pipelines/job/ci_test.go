@@ -12,7 +12,6 @@ import (
 	"github.com/monopipe/monopipe/internal/wanterr"
 	"github.com/monopipe/monopipe/pipelines/deploy"
 	"github.com/monopipe/monopipe/pipelines/manifest"
-	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/trigger"
 )
 
@@ -143,17 +142,6 @@ func TestDeployOn(t *testing.T) {
 	}
 }
 
-// ciPlanDir is CIPlan on a repository on local disk, without an engine:
-// the same trigger and planning over the same revisions.
-func ciPlanDir(ctx context.Context, dir string, o CIOptions) (*plan.Plan, error) {
-	t, none, err := buildTrigger(o)
-	if err != nil || none != nil {
-		return none, err
-	}
-	p, _, err := planBuild(ctx, dir, nil, t, o.Components, o.Cache)
-	return p, err
-}
-
 // TestCIPlanDir plans as ci does, over a real git repository: the trigger's
 // revisions decide what changed.
 func TestCIPlanDir(t *testing.T) {
@@ -173,7 +161,7 @@ func TestCIPlanDir(t *testing.T) {
 		{name: "tag: nothing to plan", v: trigger.Values{Head: head, Tag: "a/v1.0.0"}, want: "[]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := ciPlanDir(context.Background(), r.Dir, CIOptions{Values: tc.v})
+			p, err := CIPlanDir(context.Background(), r.Dir, CIOptions{Values: tc.v})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +187,7 @@ func TestCIPlanPullRequestMergeBase(t *testing.T) {
 	head := r.Commit("change a", map[string]string{"a/main.sh": "echo a\n"})
 	r.Git("checkout", "-q", "main")
 	base := r.Commit("main changes b", map[string]string{"b/main.sh": "echo b\n"})
-	p, err := ciPlanDir(context.Background(), r.Dir, CIOptions{Values: trigger.Values{Base: base, Head: head, Branch: "feat", PullRequest: "5"}})
+	p, err := CIPlanDir(context.Background(), r.Dir, CIOptions{Values: trigger.Values{Base: base, Head: head, Branch: "feat", PullRequest: "5"}})
 	if err != nil {
 		t.Fatal(err)
 	}
