@@ -46,20 +46,18 @@ func Uncommitted(t testing.TB, dir string) detect.Uncommitted {
 }
 
 // Export makes the folder a function exports for planning from u: the git
-// folder of the repository at dir and the added and modified files.
+// folder of the repository at dir and the added and modified files and
+// folders.
 func Export(t testing.TB, dir string, u detect.Uncommitted) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "export")
 	run(t, "", "mkdir", "-p", out)
 	run(t, "", "cp", "-a", filepath.Join(dir, ".git"), filepath.Join(out, ".git"))
 	for _, p := range append(slices.Clone(u.Added), u.Modified...) {
-		dst := filepath.Join(out, filepath.FromSlash(strings.TrimSuffix(p, "/")))
-		if strings.HasSuffix(p, "/") {
-			run(t, "", "mkdir", "-p", dst)
-			continue
-		}
+		p = filepath.FromSlash(strings.TrimSuffix(p, "/")) // a folder with all below it
+		dst := filepath.Join(out, p)
 		run(t, "", "mkdir", "-p", filepath.Dir(dst))
-		run(t, "", "cp", "-a", filepath.Join(dir, filepath.FromSlash(p)), dst)
+		run(t, "", "cp", "-a", filepath.Join(dir, p), dst)
 	}
 	return out
 }

@@ -73,9 +73,7 @@ func partialCopy(ctx context.Context, client *dagger.Client, source *dagger.Dire
 			return "", nil, err
 		}
 		for _, p := range append(u.Added, u.Modified...) {
-			if !strings.HasSuffix(p, "/") {
-				include = append(include, escapePattern(p))
-			}
+			include = append(include, escapePattern(strings.TrimSuffix(p, "/"))) // a folder with all below it
 		}
 	}
 	dir, err = export(ctx, source.Filter(dagger.DirectoryFilterOpts{Include: include}))
