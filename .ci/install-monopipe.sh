@@ -53,7 +53,11 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 # The tag monopipe/vX.Y.Z has a slash: escaped as %2F in the URL.
 curl -fsSL --retry 3 -o "$tmp" "$releases/monopipe%2Fv$version/$asset"
-got=$(sha256sum "$tmp" | cut -d' ' -f1)
+if command -v sha256sum >/dev/null; then
+	got=$(sha256sum "$tmp" | cut -d' ' -f1)
+else # macOS before 15
+	got=$(shasum -a 256 "$tmp" | cut -d' ' -f1)
+fi
 if [ "$got" != "$want" ]; then
 	echo "install-monopipe: $asset has SHA-256 $got but the wrapper pins $want: refusing to run it" >&2
 	exit 1

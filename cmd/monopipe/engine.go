@@ -322,7 +322,9 @@ func (f *engineFlags) run(ctx context.Context, stdout, stderr io.Writer, fn func
 		return 1
 	}
 	defer client.Close()
-	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Exclude: job.SourceIgnore})
+	// Without what git ignores: planning never reads it, and builds then
+	// get only the files their input digests list.
+	src := client.Host().Directory(root, dagger.HostDirectoryOpts{Exclude: job.SourceIgnore, Gitignore: true})
 	rep, err := fn(client, src)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
