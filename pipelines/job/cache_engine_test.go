@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"dagger.io/dagger"
+
 	"github.com/monopipe/monopipe/internal/enginetest"
 	"github.com/monopipe/monopipe/internal/gittest"
 	"github.com/monopipe/monopipe/internal/ocitest"
@@ -47,7 +49,9 @@ func TestEngineResultCache(t *testing.T) {
 	build := func(what string, write bool) *Result {
 		t.Helper()
 		start := time.Now()
-		res, err := Build(ctx, client, client.Host().Directory(r.Dir), opts(write))
+		// NoCache: the same path again in the same session is otherwise
+		// served from the first load, without the commits made since.
+		res, err := Build(ctx, client, client.Host().Directory(r.Dir, dagger.HostDirectoryOpts{NoCache: true}), opts(write))
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
