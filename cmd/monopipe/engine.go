@@ -305,7 +305,6 @@ func runRelease(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // run connects to the engine of the `dagger run` session, loads the
 // source, runs fn and writes its report.
 func (f *engineFlags) run(ctx context.Context, stdout, stderr io.Writer, fn func(*dagger.Client, *dagger.Directory) (*job.Report, error)) int {
-	debug.SetGCPercent(100) // a long run: collect as usual
 	name := f.fs.Name()
 	root, err := sourceRoot(f.source)
 	if err != nil {

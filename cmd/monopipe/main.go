@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -46,10 +45,6 @@ flags:
 `
 
 func main() {
-	// A plan is short-lived and allocates little that it frees early:
-	// collect only if the heap grows large.
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(1 << 30)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
