@@ -186,24 +186,7 @@ func (r *Runner) step(s run.Step, first, last bool) run.StepFunc {
 		}
 		start := r.now()
 		out, err := s.Run(ctx, c)
-		rs := report.Step{Name: s.Name, Status: report.StatusSuccess, Duration: r.now().Sub(start), Output: run.Tail(r.redact(out.Output), run.TailLines)}
-		switch {
-		case err != nil:
-			rs.Status, rs.Error = report.StatusFailure, r.redact(err.Error())
-		case out.Skipped != "":
-			rs.Status, rs.Error = report.StatusSkipped, r.redact(out.Skipped)
-		}
-		st.steps = append(st.steps, rs)
-		fmt.Fprintf(&st.log, "==> %s %s: %s\n", c.Name, s.Name, rs.Status)
-		if rs.Error != "" {
-			st.log.WriteString(rs.Error + "\n")
-		}
-		if o := r.redact(out.Output); o != "" {
-			st.log.WriteString(o)
-			if !strings.HasSuffix(o, "\n") {
-				st.log.WriteString("\n")
-			}
-		}
+		st.steps = append(st.steps, run.Record(&st.log, c.Name, s.Name, out, err, r.now().Sub(start), r.redact))
 		switch {
 		case err != nil && ctx.Err() == nil: // a cancelled run says nothing of the component
 			r.store(ctx, c, st, resultcache.StatusFailure)

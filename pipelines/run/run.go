@@ -202,26 +202,7 @@ type stepResult struct {
 func (e *executor) step(ctx context.Context, s Step, c plan.Component, log *strings.Builder) stepResult {
 	start := time.Now()
 	out, err := call(ctx, s.Run, c)
-	st := report.Step{Name: s.Name, Duration: time.Since(start), Status: report.StatusSuccess,
-		Cached: out.Cached, CacheUnknown: out.CacheUnknown}
-	output := e.redact(out.Output)
-	switch {
-	case err != nil:
-		st.Status, st.Error, st.Cached = report.StatusFailure, e.redact(err.Error()), false
-	case out.Skipped != "":
-		st.Status, st.Error, st.Cached = report.StatusSkipped, e.redact(out.Skipped), false
-	}
-	st.Output = Tail(output, TailLines)
-	fmt.Fprintf(log, "==> %s %s: %s (%s)\n", c.Name, s.Name, st.Status, st.Duration.Round(time.Millisecond))
-	if st.Error != "" {
-		fmt.Fprintf(log, "%s\n", st.Error)
-	}
-	if output != "" {
-		log.WriteString(output)
-		if !strings.HasSuffix(output, "\n") {
-			log.WriteString("\n")
-		}
-	}
+	st := Record(log, c.Name, s.Name, out, err, time.Since(start), e.redact)
 	arts := make([]string, len(out.Artifacts))
 	for i, a := range out.Artifacts {
 		arts[i] = e.redact(a)
@@ -233,6 +214,33 @@ func (e *executor) step(ctx context.Context, s Step, c plan.Component, log *stri
 		remote = &rm
 	}
 	return stepResult{Step: st, artifacts: arts, remote: remote}
+}
+
+// Record is the report of step of component, which returned out and err
+// after d, with every text passed through redact; it appends the step's
+// output to the component's log.
+func Record(log *strings.Builder, component, step string, out Outcome, err error, d time.Duration, redact func(string) string) report.Step {
+	st := report.Step{Name: step, Duration: d, Status: report.StatusSuccess,
+		Cached: out.Cached, CacheUnknown: out.CacheUnknown}
+	output := redact(out.Output)
+	switch {
+	case err != nil:
+		st.Status, st.Error, st.Cached = report.StatusFailure, redact(err.Error()), false
+	case out.Skipped != "":
+		st.Status, st.Error, st.Cached = report.StatusSkipped, redact(out.Skipped), false
+	}
+	st.Output = Tail(output, TailLines)
+	fmt.Fprintf(log, "==> %s %s: %s (%s)\n", component, step, st.Status, st.Duration.Round(time.Millisecond))
+	if st.Error != "" {
+		fmt.Fprintf(log, "%s\n", st.Error)
+	}
+	if output != "" {
+		log.WriteString(output)
+		if !strings.HasSuffix(output, "\n") {
+			log.WriteString("\n")
+		}
+	}
+	return st
 }
 
 // call runs a step function, turning a panic into the step's failure so
