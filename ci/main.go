@@ -164,7 +164,7 @@ func cacheOptions(ctx context.Context, registry string, noCache bool, username s
 		if err != nil {
 			return o, fmt.Errorf("read secret --cache-password: %w", err)
 		}
-		o.Password = strings.TrimSpace(v)
+		o.SetPassword(v)
 	}
 	return o, nil
 }

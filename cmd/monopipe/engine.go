@@ -83,7 +83,7 @@ func (c *cacheFlags) read(getenv func(string) (string, bool)) (job.CacheOptions,
 		if err != nil {
 			return job.CacheOptions{}, err
 		}
-		c.opts.Password = strings.TrimSpace(v) // as the module reads it
+		c.opts.SetPassword(v)
 	}
 	return c.opts, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"dagger.io/dagger"
@@ -94,6 +95,10 @@ func (o CacheOptions) remoteOptions() []remote.Option {
 	}
 	return opts
 }
+
+// SetPassword stores the value of --cache-password, as the module and
+// `monopipe ci` read it (a secret file's trailing newline dropped).
+func (o *CacheOptions) SetPassword(value string) { o.Password = strings.TrimSpace(value) }
 
 // pair is the cache's login, for redaction.
 func (o CacheOptions) pair() run.Pair { return run.Pair{Username: o.Username, Password: o.Password} }
