@@ -103,6 +103,9 @@ func (o *CacheOptions) SetPassword(value string) { o.Password = strings.TrimSpac
 // pair is the cache's login, for redaction.
 func (o CacheOptions) pair() run.Pair { return run.Pair{Username: o.Username, Password: o.Password} }
 
+// redactor scrubs every form of the cache's password.
+func (o CacheOptions) redactor() func(string) string { return run.Redactor([]string{o.Password}, o.pair()) }
+
 // planResults is plan.Options.Results for o: the cache of the workspace,
 // read only (a plan never writes); a bad --cache-registry is kept in *err.
 func (o CacheOptions) planResults(err *error) func(ws *manifest.Workspace) plan.Results {
@@ -114,7 +117,7 @@ func (o CacheOptions) planResults(err *error) func(ws *manifest.Workspace) plan.
 		if c == nil {
 			return nil
 		}
-		return redactedResults{c: c, redact: run.Redactor([]string{o.Password}, o.pair())}
+		return redactedResults{c: c, redact: o.redactor()}
 	}
 }
 
@@ -151,7 +154,7 @@ type resultCache struct {
 // none): write says whether the run may write (cacherun.Writes), why is
 // said in the log.
 func newResultCache(p *plan.Plan, o CacheOptions, write bool, why, runURL string, log io.Writer) (*resultCache, error) {
-	rc := &resultCache{opts: o, log: logTo(log), redact: run.Redactor([]string{o.Password}, o.pair())}
+	rc := &resultCache{opts: o, log: logTo(log), redact: o.redactor()}
 	c, err := o.open(p.Workspace, write, rc.warn)
 	if err != nil || c == nil {
 		return nil, err
