@@ -104,7 +104,9 @@ func (o *CacheOptions) SetPassword(value string) { o.Password = strings.TrimSpac
 func (o CacheOptions) pair() run.Pair { return run.Pair{Username: o.Username, Password: o.Password} }
 
 // redactor scrubs every form of the cache's password.
-func (o CacheOptions) redactor() func(string) string { return run.Redactor([]string{o.Password}, o.pair()) }
+func (o CacheOptions) redactor() func(string) string {
+	return run.Redactor([]string{o.Password}, o.pair())
+}
 
 // planResults is plan.Options.Results for o: the cache of the workspace,
 // read only (a plan never writes); a bad --cache-registry is kept in *err.
