@@ -9,9 +9,12 @@ import (
 // Images are the base images of each kind. Empty fields take the pinned
 // Debian-based defaults; set them to point at a mirror.
 type Images struct {
-	Go     string `yaml:"go"`
+	// Go is the image go components are built and tested in.
+	Go string `yaml:"go"`
+	// Python is the image python components are built and tested in.
 	Python string `yaml:"python"`
-	Node   string `yaml:"node"`
+	// Node is the image node components are built and tested in.
+	Node string `yaml:"node"`
 	// Runtime is the image that go components' binaries are copied into.
 	Runtime string `yaml:"runtime"`
 }

@@ -112,6 +112,7 @@ type GenericPublish struct {
 
 // S3Publish uploads files to S3. It is on when Bucket is set.
 type S3Publish struct {
+	// Bucket is the bucket's name.
 	Bucket string `yaml:"bucket"`
 	// Key is a template like GenericPublish.URL; default
 	// "{name}/{version}/{file}".

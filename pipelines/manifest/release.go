@@ -10,7 +10,8 @@ type Release struct {
 	TagPrefix string `yaml:"tagPrefix"`
 	// VersionFile is the file, relative to the component folder, that
 	// records the version: VERSION, package.json or pyproject.toml (by
-	// name). Empty means the first of those that exists; "-" means none.
+	// name). Empty means the first of VERSION, package.json and
+	// pyproject.toml that exists; "-" means none.
 	VersionFile string `yaml:"versionFile"`
 	// Deploy deploys the released version to production (default false).
 	Deploy *bool `yaml:"deploy"`

@@ -32,6 +32,7 @@ type schema struct {
 	Title                string   `json:"title,omitempty"`
 	Description          string   `json:"description,omitempty"`
 	Type                 any      `json:"type,omitempty"` // a name, or a list of names
+	Default              any      `json:"default,omitempty"`
 	Enum                 []any    `json:"enum,omitempty"`
 	Pattern              string   `json:"pattern,omitempty"`
 	MaxLength            *int     `json:"maxLength,omitempty"`
@@ -39,6 +40,13 @@ type schema struct {
 	Properties           *props   `json:"properties,omitempty"`
 	AdditionalProperties any      `json:"additionalProperties,omitempty"` // false, or a schema
 	Items                *schema  `json:"items,omitempty"`
+
+	// For the reference only (not marshalled):
+	goName   string   // the Go field the key is read into
+	def      string   // the default, as the doc comment or a rule gives it
+	defCode  bool     // def is a literal value (from a rule), not prose
+	required bool     // the parser requires the key
+	anyCase  []string // allowed values, matched in any case
 }
 
 // props are an object's properties, in the Go type's field order.
@@ -84,7 +92,9 @@ type rule struct {
 	pattern   string   // the value (each item, for a list) matches this
 	maxLength int
 	required  bool
-	nonNull   bool // null is not accepted (the parser requires a value)
+	nonNull   bool     // null is not accepted (the parser requires a value)
+	anyCase   []string // the value is one of these, in any case
+	def       string   // the default value, a constant of package manifest
 }
 
 // caseInsensitive turns values into a pattern that matches them in any
@@ -120,8 +130,15 @@ func rules() map[string]rule {
 		"Deploy.on":             {enum: manifest.DeployOnValues},
 		"Lambda.code":           {enum: manifest.LambdaCodes},
 		"ImagePublish.latest":   {enum: manifest.LatestValues},
-		"GenericPublish.method": {pattern: caseInsensitive(manifest.GenericMethods)},
+		"GenericPublish.method": {anyCase: manifest.GenericMethods},
 		"Workspace.submodules":  {enum: manifest.SubmoduleModes},
+
+		"Workspace.baseBranch":        {def: manifest.DefaultBaseBranch},
+		"Workspace.fullRebuildMarker": {def: manifest.DefaultFullRebuildMarker},
+		"Images.go":                   {def: manifest.DefaultGoImage},
+		"Images.python":               {def: manifest.DefaultPythonImage},
+		"Images.node":                 {def: manifest.DefaultNodeImage},
+		"Images.runtime":              {def: manifest.DefaultRuntimeImage},
 	}
 }
 
@@ -191,9 +208,18 @@ func text(cg *ast.CommentGroup) string {
 	return strings.Join(paras, "\n\n")
 }
 
-// Generate makes the schemas, by file name, reading doc comments from the
-// manifest package's source folder src.
-func Generate(src string) (map[string][]byte, error) {
+// Output is what Generate makes from one walk of the types.
+type Output struct {
+	// Schemas are the JSON Schemas, by file name.
+	Schemas map[string][]byte
+	// Reference is the configuration reference (docs/reference.md): every
+	// key of both files as Markdown.
+	Reference []byte
+}
+
+// Generate makes the schemas and the reference, reading doc comments from
+// the manifest package's source folder src.
+func Generate(src string) (*Output, error) {
 	d, err := readDocs(src)
 	if err != nil {
 		return nil, err
@@ -206,7 +232,7 @@ func Generate(src string) (map[string][]byte, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
-	out := map[string][]byte{}
+	out := &Output{Schemas: map[string][]byte{}, Reference: reference(ws, comp)}
 	for name, s := range map[string]*schema{WorkspaceSchema: ws, ComponentSchema: comp} {
 		b, err := marshal(s)
 		if err != nil {
@@ -217,7 +243,7 @@ func Generate(src string) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		ind.WriteByte('\n')
-		out[name] = ind.Bytes()
+		out.Schemas[name] = ind.Bytes()
 	}
 	return out, nil
 }
@@ -244,13 +270,16 @@ func (g *gen) object(t reflect.Type) *schema {
 			continue
 		}
 		fs := g.value(f.Type)
+		fs.goName = f.Name
 		if doc := g.docs[t.Name()+"."+f.Name]; doc != "" {
 			fs.Description = doc
+			fs.def = docDefault(doc)
 		}
 		if r, ok := g.rules[t.Name()+"."+key]; ok {
 			g.apply(fs, r)
 			if r.required {
 				s.Required = append(s.Required, key)
+				fs.required = true
 			}
 		}
 		s.Properties.keys = append(s.Properties.keys, key)
@@ -270,6 +299,13 @@ func (g *gen) apply(s *schema, r rule) {
 		target.Enum = append(target.Enum, v)
 	}
 	target.Pattern = r.pattern
+	if len(r.anyCase) > 0 {
+		target.Pattern = caseInsensitive(r.anyCase)
+		target.anyCase = r.anyCase
+	}
+	if r.def != "" {
+		s.Default, s.def, s.defCode = r.def, r.def, true
+	}
 	if r.maxLength > 0 {
 		n := r.maxLength
 		target.MaxLength = &n

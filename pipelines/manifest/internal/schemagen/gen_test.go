@@ -18,20 +18,24 @@ import (
 // root is the repository root, from this package's folder.
 const root = "../../../.."
 
-// TestCurrent fails when the committed schemas are not what the types
-// make: run go generate ./pipelines/manifest.
+// TestCurrent fails when the committed schemas or reference are not what
+// the types make: run go generate ./pipelines/manifest.
 func TestCurrent(t *testing.T) {
-	files, err := Generate("../..")
+	gen, err := Generate("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := map[string][]byte{ReferenceFile: gen.Reference}
+	for name, b := range gen.Schemas {
+		files["schema/"+name] = b
+	}
 	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(root, "schema", name))
+		got, err := os.ReadFile(filepath.Join(root, name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("schema/%s is stale: run go generate ./pipelines/manifest", name)
+			t.Errorf("%s is stale: run go generate ./pipelines/manifest", name)
 		}
 	}
 }

@@ -1,12 +1,14 @@
 // Command schemagen writes the JSON Schemas of monopipe.yaml and
-// component.yaml, made from the Go types of package manifest (by
-// reflection, as the parser reads them) with their doc comments as
-// descriptions. `go generate ./pipelines/manifest` runs it:
+// component.yaml, and their configuration reference in Markdown, made
+// from the Go types of package manifest (by reflection, as the parser
+// reads them) with their doc comments as descriptions.
+// `go generate ./pipelines/manifest` runs it:
 //
-//	schemagen -src DIR -out DIR
+//	schemagen -src DIR -out DIR [-ref FILE]
 //
 // -src is the manifest package's source folder, -out the folder the
-// schemas are written to (monopipe.schema.json, component.schema.json).
+// schemas are written to (monopipe.schema.json, component.schema.json),
+// -ref the reference's file (docs/reference.md).
 package main
 
 import (
@@ -21,14 +23,18 @@ import (
 func main() {
 	src := flag.String("src", ".", "the source folder of package manifest, for doc comments")
 	out := flag.String("out", "", "the folder to write the schemas to")
+	ref := flag.String("ref", "", "the file to write the configuration reference to")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: schemagen -src DIR -out DIR")
+		fmt.Fprintln(os.Stderr, "usage: schemagen -src DIR -out DIR [-ref FILE]")
 		os.Exit(2)
 	}
-	files, err := Generate(*src)
+	gen, err := Generate(*src)
 	if err == nil {
-		err = write(*out, files)
+		err = write(*out, gen.Schemas)
+	}
+	if err == nil && *ref != "" {
+		err = write(filepath.Dir(*ref), map[string][]byte{filepath.Base(*ref): gen.Reference})
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "schemagen: %v\n", err)
