@@ -44,7 +44,8 @@ Every key of ` + "`monopipe.yaml`" + ` and ` + "`component.yaml`" + `, made from
 comments as the JSON Schemas in ` + "`schema/`" + `, which editors use to complete and check the files.
 Keys are optional unless marked required. An empty value (` + "`build:`" + ` with nothing after it) is the
 same as leaving the key out. An unknown key is an error that names the file and line. A key
-` + "`a.b`" + ` is key ` + "`b`" + ` in mapping ` + "`a`" + `; ` + "`a[].b`" + ` is key ` + "`b`" + ` of each item of list ` + "`a`" + `.
+` + "`a.b`" + ` is key ` + "`b`" + ` in mapping ` + "`a`" + `; ` + "`a[].b`" + ` is key ` + "`b`" + ` of each item of list ` + "`a`" + `;
+` + "`a.<name>.b`" + ` is key ` + "`b`" + ` of each entry of ` + "`a`" + `, a mapping from names you choose.
 `)
 	for _, s := range []*schema{ws, comp} {
 		intro := strings.ReplaceAll(escape(s.Description), "<br>", "\n")
@@ -61,11 +62,14 @@ func rows(b *strings.Builder, prefix string, s *schema) {
 	for _, key := range s.Properties.keys {
 		v := s.Properties.vals[key]
 		fmt.Fprintf(b, "| `%s%s` | %s | %s | %s |\n", prefix, key, typeCell(v), defaultCell(v), describe(key, v))
+		vals, _ := v.AdditionalProperties.(*schema)
 		switch {
 		case v.Properties != nil:
 			rows(b, prefix+key+".", v)
 		case v.Items != nil && v.Items.Properties != nil:
 			rows(b, prefix+key+"[].", v.Items)
+		case vals != nil && vals.Properties != nil:
+			rows(b, prefix+key+".<name>.", vals)
 		}
 	}
 }

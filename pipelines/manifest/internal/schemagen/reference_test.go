@@ -15,12 +15,13 @@ var update = flag.Bool("update", false, "rewrite testdata/reference.golden.md")
 // Types for the rendering test: every shape the manifests use.
 type (
 	refWorkspace struct {
-		Branch  string            `yaml:"branch"`
-		Globs   []string          `yaml:"globs"`
-		Env     map[string]string `yaml:"env"`
-		Section refSection        `yaml:"section"`
-		Items   []refItem         `yaml:"items"`
-		Hidden  string            `yaml:"-"`
+		Branch  string             `yaml:"branch"`
+		Globs   []string           `yaml:"globs"`
+		Env     map[string]string  `yaml:"env"`
+		Section refSection         `yaml:"section"`
+		Items   []refItem          `yaml:"items"`
+		Named   map[string]refItem `yaml:"named"`
+		Hidden  string             `yaml:"-"`
 	}
 	refSection struct {
 		Mode   string   `yaml:"mode"`
@@ -60,6 +61,7 @@ func TestReferenceGolden(t *testing.T) {
 			"refComponent.Name":    "Name is unique.",
 			"refComponent.Deps":    "Deps names other components.",
 			"refWorkspace.Section": "",
+			"refWorkspace.Named":   "Named are items by name.",
 		},
 		rules: map[string]rule{
 			"refWorkspace.branch": {def: "main"},
