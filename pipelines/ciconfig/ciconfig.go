@@ -438,8 +438,11 @@ type circleJobRef struct {
 
 // CheckCircleCI checks .circleci/config.yml: it parses; every job,
 // executor and command referenced exists; Dagger is pinned; test results
-// and artifacts are stored; and a job that runs `dagger call release` runs
-// only on tags (tag filter set, branches ignored). Problems are joined.
+// and artifacts are stored; a job that runs `dagger call release` runs
+// only on tags (tag filter set, branches ignored); every deploy (release,
+// promote, rollback, ci limited to the base branch) runs in a serial group
+// << pipeline.project.slug >>/deploy-<env>, and one to prod requires an
+// approval job. Problems are joined.
 func CheckCircleCI(data []byte) error {
 	var c CircleCI
 	if err := yaml.Unmarshal(data, &c); err != nil {
@@ -455,9 +458,8 @@ func CheckCircleCI(data []byte) error {
 	used := map[string]bool{} // step kinds used anywhere
 	var runs []string         // every run command
 	releaseJobs := map[string]bool{}
-	cacheJobs := map[string]bool{}    // jobs that pass the cache password
-	deployJobs := map[string]string{} // jobs that may deploy: the monopipe command
-
+	cacheJobs := map[string]bool{}       // jobs that pass the cache password
+	deployJobs := map[string]string{}    // jobs that may deploy: the monopipe command
 	installs := func(kind string) bool { // a step kind that runs InstallScript
 		_, cmds := circleSteps(c.Commands[kind].Steps)
 		return strings.Contains(strings.Join(cmds, "\n"), InstallScript)
