@@ -6,10 +6,16 @@
 // references only jobs, executors and commands it defines, pins Dagger,
 // passes its OIDC token to no fork, and filters its release workflow to
 // tags. Both run the monopipe binary under `dagger run`, never
-// `dagger call` for ci, release, plan or promote (which compiles the module on
-// every cold runner): a pinned version has a pinned checksum, and every job
-// installs it with InstallScript (which verifies it) before running it; no
-// fork gets a secret; the shared cache is written only by trusted jobs.
+// `dagger call` for ci, release, plan, promote, rollback or deploy (which
+// compiles the module on every cold runner): a pinned version has a pinned
+// checksum, and every job installs it with InstallScript (which verifies
+// it) before running it; no fork gets a secret; the shared cache is written
+// only by trusted jobs. Deploys: a GitHub job that promotes or rolls back
+// runs in the GitHub Environment it deploys to, in the concurrency group
+// deploy-<env> without cancelling; deployments: write goes only to jobs
+// that deploy and that no pull request runs; on CircleCI every deploy runs
+// in a serial group << pipeline.project.slug >>/deploy-<env>, and a deploy
+// to prod waits for an approval job.
 package ciconfig
 
 import (
@@ -32,14 +38,20 @@ const InstallScript = ".ci/install-monopipe.sh"
 
 var (
 	// runsMonopipe matches a command line that runs the monopipe binary.
-	runsMonopipe = regexp.MustCompile(`monopipe"?\s+(ci|release|plan|promote)\b`)
+	runsMonopipe = regexp.MustCompile(`monopipe"?\s+(ci|release|plan|promote|rollback)\b`)
 	// compilesModule matches a `dagger call` of a function monopipe runs.
-	compilesModule = regexp.MustCompile(`dagger call (ci|release|plan|promote)\b`)
-	versionRE      = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
-	sha256RE       = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	shaRE          = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	envRefRE       = regexp.MustCompile(`^\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$`)
-	exprRE         = regexp.MustCompile(`\$\{\{`)
+	compilesModule = regexp.MustCompile(`dagger call (ci|release|plan|promote|rollback|deploy)\b`)
+	// deploysMonopipe matches a command line on which monopipe deploys:
+	// ci and release deploy the environments monopipe.yaml names for them.
+	deploysMonopipe = regexp.MustCompile(`monopipe"?\s+(ci|release|promote|rollback)\b`)
+	// deploysToEnv matches the manual deploys to a named environment:
+	// rollback, and promote --from (promote --version retags an image).
+	deploysToEnv = regexp.MustCompile(`(?s)monopipe"?\s+(rollback\b|promote\b.*--from)`)
+	versionRE    = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+	sha256RE     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	shaRE        = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	envRefRE     = regexp.MustCompile(`^\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$`)
+	exprRE       = regexp.MustCompile(`\$\{\{`)
 )
 
 // Workflow is the part of a GitHub Actions workflow that the checks read.
@@ -54,6 +66,11 @@ type Workflow struct {
 type Job struct {
 	If          string    `yaml:"if"`
 	Permissions yaml.Node `yaml:"permissions"`
+	// Environment is a name or a mapping with name (and url).
+	Environment yaml.Node `yaml:"environment"`
+	// Concurrency is a group name or a mapping with group and
+	// cancel-in-progress.
+	Concurrency yaml.Node `yaml:"concurrency"`
 	Steps       []Step    `yaml:"steps"`
 }
 
@@ -119,7 +136,79 @@ func CheckWorkflow(name string, data []byte) error {
 	}
 	errs = append(errs, checkAWS(name, w)...)
 	errs = append(errs, checkMonopipe(name, w)...)
+	errs = append(errs, checkDeploys(name, w)...)
 	return errors.Join(errs...)
+}
+
+// checkDeploys checks the jobs that deploy. A job that promotes or rolls
+// back runs in the GitHub Environment it deploys to (whose protection
+// rules gate it) and grants deployments: write; a job in an environment
+// holds the concurrency group deploy-<env> with cancel-in-progress: false
+// (one deploy per environment at a time, none cancelled half way).
+// deployments: write is never granted at the top, and only to jobs that
+// deploy and that no pull request runs.
+func checkDeploys(name string, w Workflow) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(name+": "+format, args...)) }
+	if grants(w.Permissions, "deployments", "write") {
+		fail("deployments: write at the top: grant it only on the jobs that deploy")
+	}
+	prs := triggeredBy(w.On, "pull_request") || triggeredBy(w.On, "pull_request_target")
+	for _, id := range slices.Sorted(maps.Keys(w.Jobs)) {
+		j := w.Jobs[id]
+		var runs []string
+		for _, s := range j.Steps {
+			runs = append(runs, s.Run)
+		}
+		script := strings.Join(runs, "\n")
+		env := mappingOrScalar(j.Environment, "name")
+		writes := grants(j.Permissions, "deployments", "write")
+		if deploysToEnv.MatchString(script) {
+			if env == "" {
+				fail("job %s: deploys to an environment but names no environment: (its protection rules must gate the job)", id)
+			}
+			if !writes {
+				fail("job %s: deploys but does not grant deployments: write (the GitHub Deployment report would fail)", id)
+			}
+		}
+		if writes {
+			if !deploysMonopipe.MatchString(script) {
+				fail("job %s: grants deployments: write but runs no monopipe deploy (ci, release, promote or rollback)", id)
+			}
+			if prs && (!strings.Contains(j.If, trustedIf) || strings.Contains(j.If, "!(")) {
+				fail("job %s: deployments: write on a job that not only pushes to the default branch run (if: must require %s)", id, trustedIf)
+			}
+		}
+		if env == "" {
+			continue
+		}
+		group := mappingOrScalar(j.Concurrency, "group")
+		if want := "deploy-" + env; group != want {
+			fail("job %s: environment %s: concurrency group %q, want %q (one deploy per environment at a time)", id, env, group, want)
+		}
+		if cancel := mappingOrScalar(j.Concurrency, "cancel-in-progress"); j.Concurrency.Kind != yaml.MappingNode || cancel != "false" {
+			fail("job %s: concurrency must set cancel-in-progress: false (a deploy is never cancelled half way)", id)
+		}
+	}
+	return errs
+}
+
+// mappingOrScalar is the value of key in a mapping node, or the node's own
+// value when it is a scalar (environment: prod, concurrency: deploy-prod).
+func mappingOrScalar(n yaml.Node, key string) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if key == "name" || key == "group" {
+			return n.Value
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1].Value
+			}
+		}
+	}
+	return ""
 }
 
 // checkPin checks a wrapper's MONOPIPE_VERSION and MONOPIPE_SHA256: both
@@ -334,10 +423,14 @@ var circleBuiltins = map[string]bool{
 }
 
 type circleJobRef struct {
-	Name     string
-	Requires []string  `yaml:"requires"`
-	Context  yaml.Node `yaml:"context"`
-	Filters  struct {
+	// Job is the job's key; Name the entry's own name, when set.
+	Job         string    `yaml:"-"`
+	Name        string    `yaml:"name"`
+	Type        string    `yaml:"type"`
+	SerialGroup string    `yaml:"serial-group"`
+	Requires    []string  `yaml:"requires"`
+	Context     yaml.Node `yaml:"context"`
+	Filters     struct {
 		Tags     struct{ Only, Ignore string }
 		Branches struct{ Only, Ignore string }
 	} `yaml:"filters"`
@@ -345,8 +438,11 @@ type circleJobRef struct {
 
 // CheckCircleCI checks .circleci/config.yml: it parses; every job,
 // executor and command referenced exists; Dagger is pinned; test results
-// and artifacts are stored; and a job that runs `dagger call release` runs
-// only on tags (tag filter set, branches ignored). Problems are joined.
+// and artifacts are stored; a job that runs `dagger call release` runs
+// only on tags (tag filter set, branches ignored); every deploy (release,
+// promote, rollback, ci limited to the base branch) runs in a serial group
+// << pipeline.project.slug >>/deploy-<env>, and one to prod requires an
+// approval job. Problems are joined.
 func CheckCircleCI(data []byte) error {
 	var c CircleCI
 	if err := yaml.Unmarshal(data, &c); err != nil {
@@ -363,6 +459,7 @@ func CheckCircleCI(data []byte) error {
 	var runs []string         // every run command
 	releaseJobs := map[string]bool{}
 	cacheJobs := map[string]bool{}       // jobs that pass the cache password
+	deployJobs := map[string]string{}    // jobs that may deploy: the monopipe command
 	installs := func(kind string) bool { // a step kind that runs InstallScript
 		_, cmds := circleSteps(c.Commands[kind].Steps)
 		return strings.Contains(strings.Join(cmds, "\n"), InstallScript)
@@ -393,6 +490,9 @@ func CheckCircleCI(data []byte) error {
 		}
 		if strings.Contains(text, "--cache-password") {
 			cacheJobs[name] = true
+		}
+		if m := deploysMonopipe.FindStringSubmatch(text); m != nil {
+			deployJobs[name] = m[1]
 		}
 		installed := false
 		for _, st := range j.Steps {
@@ -462,38 +562,72 @@ func CheckCircleCI(data []byte) error {
 		fail("no workflows")
 	}
 	for _, wf := range slices.Sorted(maps.Keys(c.Workflows)) {
+		var refs []circleJobRef
 		for _, n := range c.Workflows[wf].Jobs {
 			ref, err := jobRef(n)
 			if err != nil {
 				fail("workflow %s: %v", wf, err)
 				continue
 			}
-			if _, ok := c.Jobs[ref.Name]; !ok {
-				fail("workflow %s: job %q is not defined", wf, ref.Name)
+			refs = append(refs, ref)
+		}
+		approvals := map[string]bool{}
+		for _, ref := range refs {
+			if ref.Type == "approval" {
+				approvals[ref.Name] = true
 			}
-			if releaseJobs[ref.Name] && (ref.Filters.Tags.Only == "" || ref.Filters.Branches.Ignore != "/.*/") {
+		}
+		for _, ref := range refs {
+			if ref.Type == "approval" {
+				continue // approval jobs exist only in workflows
+			}
+			if _, ok := c.Jobs[ref.Job]; !ok {
+				fail("workflow %s: job %q is not defined", wf, ref.Job)
+			}
+			if releaseJobs[ref.Job] && (ref.Filters.Tags.Only == "" || ref.Filters.Branches.Ignore != "/.*/") {
 				fail("workflow %s: release job %s must run on tags only (filters.tags.only and filters.branches.ignore: /.*/)", wf, ref.Name)
 			}
-			if cacheJobs[ref.Name] && ref.Context.IsZero() {
+			if cacheJobs[ref.Job] && ref.Context.IsZero() {
 				fail("workflow %s: job %s passes the cache password: take it from a context (context:), which forks' builds do not get", wf, ref.Name)
+			}
+			// A deploy: release, promote or rollback, or ci limited to a
+			// branch (the base branch: it deploys the on: base environments).
+			cmd := deployJobs[ref.Job]
+			if deploys := cmd != "" && (cmd != "ci" || ref.Filters.Branches.Only != ""); deploys && !strings.HasPrefix(ref.SerialGroup, serialGroupPrefix) {
+				fail("workflow %s: job %s deploys: run it in the serial group %s<env> (one deploy per environment at a time, never an older pipeline's after a newer one's)", wf, ref.Name, serialGroupPrefix)
+			}
+			if env, ok := strings.CutPrefix(ref.SerialGroup, serialGroupPrefix); ok && slices.Contains(productionEnvs, env) &&
+				!slices.ContainsFunc(ref.Requires, func(r string) bool { return approvals[r] }) {
+				fail("workflow %s: job %s deploys to %s: it must require an approval job (type: approval) of the workflow", wf, ref.Name, env)
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// serialGroupPrefix starts the serial group of a CircleCI deploy; the
+// environment's name follows. Serial groups span the organization: the
+// project's slug keeps other projects' deploys out of this one's group.
+const serialGroupPrefix = "<< pipeline.project.slug >>/deploy-"
+
+// productionEnvs are the environments whose deploys wait for an approval.
+var productionEnvs = []string{"prod", "production"}
+
 func jobRef(n yaml.Node) (circleJobRef, error) {
 	var ref circleJobRef
 	switch {
 	case n.Kind == yaml.ScalarNode:
-		ref.Name = n.Value
+		ref.Job = n.Value
 	case n.Kind == yaml.MappingNode && len(n.Content) == 2:
-		ref.Name = n.Content[0].Value
+		ref.Job = n.Content[0].Value
 		if err := n.Content[1].Decode(&ref); err != nil {
-			return ref, fmt.Errorf("line %d: job %s: %w", n.Line, ref.Name, err)
+			return ref, fmt.Errorf("line %d: job %s: %w", n.Line, ref.Job, err)
 		}
 	default:
 		return ref, fmt.Errorf("line %d: a job entry is a name or a one-key mapping", n.Line)
+	}
+	if ref.Name == "" {
+		ref.Name = ref.Job
 	}
 	return ref, nil
 }

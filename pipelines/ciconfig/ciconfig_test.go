@@ -132,6 +132,44 @@ func TestReleaseWorkflowRules(t *testing.T) {
 	}
 }
 
+// TestDeployRules breaks the deploy jobs' rules one at a time: the
+// GitHub Environment, the concurrency group per environment without
+// cancelling, and deployments: write only where a trusted job deploys.
+func TestDeployRules(t *testing.T) {
+	files := map[string]string{"deploy.yml": read(t, ".github/workflows/deploy.yml"), "ci.yml": read(t, ".github/workflows/ci.yml")}
+	promoteEnv := "    environment:\n      name: ${{ inputs.to }}\n"
+	promoteConc := "    concurrency:\n      group: deploy-${{ inputs.to }}\n      cancel-in-progress: false\n"
+	tests := []struct {
+		file, name, old, new, want string
+	}{
+		{"deploy.yml", "deployments: write at the top", "permissions:\n  contents: read\n", "permissions:\n  contents: read\n  deployments: write\n", "deployments: write at the top"},
+		{"deploy.yml", "promote outside its environment", promoteEnv, "", "job promote: deploys to an environment but names no environment"},
+		{"deploy.yml", "rollback outside its environment", "    environment:\n      name: ${{ inputs.env }}\n", "", "job rollback: deploys to an environment but names no environment"},
+		{"deploy.yml", "environment as a plain name still needs its group", promoteEnv + promoteConc, "    environment: ${{ inputs.to }}\n",
+			`job promote: environment ${{ inputs.to }}: concurrency group "", want "deploy-${{ inputs.to }}"`},
+		{"deploy.yml", "group of another environment", "group: deploy-${{ inputs.to }}", "group: deploy-${{ inputs.from }}",
+			`job promote: environment ${{ inputs.to }}: concurrency group "deploy-${{ inputs.from }}", want "deploy-${{ inputs.to }}"`},
+		{"deploy.yml", "one group for every environment", "group: deploy-${{ inputs.env }}", "group: deploy", `job rollback: environment ${{ inputs.env }}: concurrency group "deploy"`},
+		{"deploy.yml", "cancel in progress", promoteConc, strings.Replace(promoteConc, "false", "true", 1), "job promote: concurrency must set cancel-in-progress: false"},
+		{"deploy.yml", "cancel left to the default", promoteConc, "    concurrency: deploy-${{ inputs.to }}\n", "job promote: concurrency must set cancel-in-progress: false"},
+		{"deploy.yml", "no deployments: write", "      deployments: write # report the deploy as a GitHub Deployment\n", "", "job promote: deploys but does not grant deployments: write"},
+		{"deploy.yml", "rollback back to dagger call", `"$RUNNER_TEMP/monopipe" rollback --source=.`, "dagger call rollback --source=.", "runs `dagger call rollback`, which compiles the Dagger module"},
+		{"ci.yml", "deployments: write for pull requests", "      packages: read # read the shared result cache\n      id-token: write # the OIDC token for AWS (pushes only; forks get none)\n    env:\n      REPORT_NAME",
+			"      packages: read # read the shared result cache\n      id-token: write # the OIDC token for AWS (pushes only; forks get none)\n      deployments: write\n    env:\n      REPORT_NAME",
+			"job ci: deployments: write on a job that not only pushes to the default branch run"},
+		{"ci.yml", "deployments: write where nothing deploys", "      packages: read # a push to the base branch also selects what has no cached result\n",
+			"      packages: read # a push to the base branch also selects what has no cached result\n      deployments: write\n", "job plan: grants deployments: write but runs no monopipe deploy"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckWorkflow(tc.file, edit(t, files[tc.file], tc.old, tc.new))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestCircleCIRules(t *testing.T) {
 	cfg := read(t, ".circleci/config.yml")
 	tests := []struct {
@@ -148,7 +186,7 @@ func TestCircleCIRules(t *testing.T) {
 		{"cache for forks", `if [ "$fork" = false ] && [ -n "${CACHE_PASSWORD:-}" ]; then`, `if [ -n "${CACHE_PASSWORD:-}" ]; then`, "passes the cache settings to forks' pull requests too"},
 		{"go cache written by every build", "      - when:\n          condition:\n            equal: [main, << pipeline.git.branch >>]\n          steps:\n            - save_cache:",
 			"      - save_cache:\n          x:\n            y: [main, << pipeline.git.branch >>]\n          z:\n            - save_cache:", "a save_cache outside a when: step"},
-		{"cache without a context", "      - ci:\n          context: monopipe-cache\n", "      - ci\n", "job ci passes the cache password: take it from a context"},
+		{"cache without a context", "      - ci:\n          context: monopipe-cache\n          filters:", "      - ci:\n          filters:", "job ci passes the cache password: take it from a context"},
 		{"unpinned dagger", "DAGGER_VERSION: 0.21.8", "DAGGER_VERSION: latest", "not installed pinned to 0.21.8"},
 		{"install ignores the pin", `DAGGER_VERSION="$DAGGER_VERSION" sh`, "sh", "not installed pinned to 0.21.8"},
 		{"unknown executor", "  ci:\n    executor: dagger", "  ci:\n    executor: docker", `job ci: executor "docker" is not defined`},
@@ -158,6 +196,17 @@ func TestCircleCIRules(t *testing.T) {
 		{"keys without OIDC", "secrets+=(--aws-role-arn=\"$AWS_ROLE_ARN\" --aws-web-identity-token=env://CIRCLE_OIDC_TOKEN_V2)\n            elif [ -n \"${AWS_ACCESS_KEY_ID:-}\" ]",
 			"true\n            elif [ -n \"${AWS_ACCESS_KEY_ID:-}\" ]", "passes long-lived AWS keys without the OIDC default"},
 		{"OIDC token for forks", `if [ "$fork" = false ] && [ -n "${AWS_ROLE_ARN:-}" ]`, `if [ -n "${AWS_ROLE_ARN:-}" ]`, "passes the OIDC token to forks' pull requests"},
+		// Deploys: a serial group per environment, prod behind an approval.
+		{"promote without a serial group", "          serial-group: << pipeline.project.slug >>/deploy-<< pipeline.parameters.to >>\n", "",
+			"workflow promote: job deploy deploys: run it in the serial group << pipeline.project.slug >>/deploy-<env>"},
+		{"release without a serial group", "          serial-group: << pipeline.project.slug >>/deploy-release\n", "", "workflow release: job release deploys: run it in the serial group"},
+		{"base build without a serial group", "          serial-group: << pipeline.project.slug >>/deploy-base\n", "", "workflow ci: job ci-base deploys: run it in the serial group"},
+		{"serial group shared with other projects", "serial-group: << pipeline.project.slug >>/deploy-<< pipeline.parameters.env >>", "serial-group: deploy-<< pipeline.parameters.env >>",
+			"workflow rollback: job deploy deploys: run it in the serial group"},
+		{"prod without approval", "          requires: [approve-prod]\n          serial-group: << pipeline.project.slug >>/deploy-prod\n  rollback:",
+			"          serial-group: << pipeline.project.slug >>/deploy-prod\n  rollback:", "workflow promote-prod: job deploy deploys to prod: it must require an approval job"},
+		{"prod behind a job that approves nothing", "equal: [prod, << pipeline.parameters.env >>]\n    jobs:\n      - approve-prod:\n          type: approval\n",
+			"equal: [prod, << pipeline.parameters.env >>]\n    jobs:\n      - approve-prod\n", "workflow rollback-prod: job deploy deploys to prod: it must require an approval job"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package github reports a run to GitHub through its REST API: a commit
-// status per component, one pull request comment kept up to date, and a
-// release per tag. The token never appears in what it returns or prints.
+// status per component, one pull request comment kept up to date, a
+// release per tag, and a deployment per component and environment. The
+// token never appears in what it returns or prints.
 package github
 
 import (

@@ -31,11 +31,20 @@ type exchange struct {
 	status       int
 	reply        string // JSON answer; "{{next}}" becomes the server URL
 	link         string // Link header path for the next page ("" when none)
+	accept       string // Accept header the request must carry ("" = acceptV3)
 }
+
+// The Accept headers go-github sends: v3 by default, the reactions preview
+// when listing comments, the deployment previews for deployments.
+const (
+	acceptV3       = "application/vnd.github.v3+json"
+	acceptComments = "application/vnd.github.squirrel-girl-preview"
+)
 
 // fakeGitHub serves exchanges in order and fails the test on any request
 // that differs from the next expected one in method, path, query, JSON
-// body or Authorization header.
+// body (and its Content-Type), or Authorization, Accept or API version
+// header.
 func fakeGitHub(t *testing.T, want []exchange) *httptest.Server {
 	t.Helper()
 	var mu sync.Mutex
@@ -55,6 +64,19 @@ func fakeGitHub(t *testing.T, want []exchange) *httptest.Server {
 		}
 		if got := r.Header.Get("Authorization"); got != "Bearer "+token {
 			t.Errorf("request %d: Authorization = %q", i, got)
+		}
+		accept := x.accept
+		if accept == "" {
+			accept = acceptV3
+		}
+		if got := r.Header.Get("Accept"); got != accept {
+			t.Errorf("request %d: Accept = %q, want %q", i, got, accept)
+		}
+		if got := r.Header.Get("X-GitHub-Api-Version"); got != "2022-11-28" {
+			t.Errorf("request %d: X-GitHub-Api-Version = %q", i, got)
+		}
+		if got := r.Header.Get("Content-Type"); x.body != "" && got != "application/json" {
+			t.Errorf("request %d: Content-Type = %q", i, got)
 		}
 		body, _ := io.ReadAll(r.Body)
 		if x.body == "" {
@@ -160,8 +182,8 @@ func TestUpsertComment(t *testing.T) {
 		{
 			name: "no comment yet: read every page, then create",
 			want: []exchange{
-				{method: "GET", path: list, query: "per_page=100", status: 200, reply: `[{"id":1,"body":"LGTM"}]`, link: list + "?page=2&per_page=100"},
-				{method: "GET", path: list, query: "page=2&per_page=100", status: 200, reply: `[{"id":2,"body":"mentions monopipe but no marker"}]`},
+				{method: "GET", path: list, accept: acceptComments, query: "per_page=100", status: 200, reply: `[{"id":1,"body":"LGTM"}]`, link: list + "?page=2&per_page=100"},
+				{method: "GET", path: list, accept: acceptComments, query: "page=2&per_page=100", status: 200, reply: `[{"id":2,"body":"mentions monopipe but no marker"}]`},
 				{method: "POST", path: list, body: fmt.Sprintf(`{"body":%q}`, full), status: 201, reply: `{"id":99}`},
 			},
 			wantID: 99,
@@ -169,8 +191,8 @@ func TestUpsertComment(t *testing.T) {
 		{
 			name: "comment on the second page: edit it in place",
 			want: []exchange{
-				{method: "GET", path: list, query: "per_page=100", status: 200, reply: `[{"id":1,"body":"LGTM"}]`, link: list + "?page=2&per_page=100"},
-				{method: "GET", path: list, query: "page=2&per_page=100", status: 200, reply: fmt.Sprintf(`[{"id":77,"body":%q}]`, CommentMarker+"\nold")},
+				{method: "GET", path: list, accept: acceptComments, query: "per_page=100", status: 200, reply: `[{"id":1,"body":"LGTM"}]`, link: list + "?page=2&per_page=100"},
+				{method: "GET", path: list, accept: acceptComments, query: "page=2&per_page=100", status: 200, reply: fmt.Sprintf(`[{"id":77,"body":%q}]`, CommentMarker+"\nold")},
 				{method: "PATCH", path: "/repos/acme/mono/issues/comments/77", body: fmt.Sprintf(`{"body":%q}`, full), status: 200, reply: `{"id":77}`},
 			},
 			wantID: 77,
@@ -255,7 +277,7 @@ func TestErrorsHideToken(t *testing.T) {
 		{
 			name: "comment",
 			call: func(c *Client) error { _, err := c.UpsertComment(context.Background(), 3, "x"); return err },
-			want: []exchange{{method: "GET", path: "/repos/acme/mono/issues/3/comments", query: "per_page=100"}},
+			want: []exchange{{method: "GET", path: "/repos/acme/mono/issues/3/comments", query: "per_page=100", accept: acceptComments}},
 			op:   "list comments of pull request", code: 500,
 		},
 		{
