@@ -196,10 +196,14 @@ type Pipeline struct {
 }
 
 // action is what a step evaluates: an exec whose output carries the stamp
-// of when it ran, or containers to sync (a Dockerfile build).
+// of when it ran, a script to run as such an exec in base (a test: define
+// binds its services to base first), or containers to sync (a Dockerfile
+// build).
 type action struct {
-	exec *dagger.Container
-	sync []*dagger.Container
+	exec   *dagger.Container
+	base   *dagger.Container
+	script string
+	sync   []*dagger.Container
 	// note describes a sync action in the step's output.
 	note string
 }
@@ -288,7 +292,43 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 	if c.Test.Skip {
 		p.testSkip = "test.skip is set"
 	}
+	if len(c.Test.Services) > 0 {
+		if p.test.base == nil && p.testSkip == "" {
+			return nil, fmt.Errorf("build %s (%s): test.services: the test step runs no command in a container the services could be bound to", name, c.Path)
+		}
+		if p.test.base != nil {
+			p.test.base = b.withServices(p.test.base, c.Test.Services)
+		}
+	}
 	return p, nil
+}
+
+// withServices binds c's test services to ctr, each under its name as a
+// hostname. The engine starts a service when an exec that binds it runs
+// (after the service's ports accept connections) and stops it when no
+// exec needs it any more; an exec answered from its cache starts none.
+func (b *Builder) withServices(ctr *dagger.Container, services []manifest.Service) *dagger.Container {
+	for _, s := range services {
+		ctr = ctr.WithServiceBinding(s.Name, b.service(s))
+	}
+	return ctr
+}
+
+// service is a test service: its image with its environment and exposed
+// ports, running its command (with the image's entrypoint) or else the
+// image's default one.
+func (b *Builder) service(s manifest.Service) *dagger.Service {
+	ctr := b.client.Container().From(s.Image)
+	for _, k := range sortedKeys(s.Env) {
+		ctr = ctr.WithEnvVariable(k, s.Env[k])
+	}
+	for _, p := range s.Ports {
+		ctr = ctr.WithExposedPort(p)
+	}
+	if len(s.Command) == 0 {
+		return ctr.AsService()
+	}
+	return ctr.AsService(dagger.ContainerAsServiceOpts{Args: s.Command, UseEntrypoint: true})
 }
 
 // inputs are what a kind's builder starts from.
@@ -470,6 +510,9 @@ func (b *Builder) testStep(ctx context.Context, c plan.Component) (run.Outcome, 
 // it was cached.
 func evaluate(ctx context.Context, a action) (run.Outcome, error) {
 	started := time.Now()
+	if a.base != nil {
+		a.exec = withStep(a.base, a.script)
+	}
 	if a.exec == nil {
 		for _, c := range a.sync {
 			if _, err := c.Sync(ctx); err != nil {

@@ -57,6 +57,9 @@ type Test struct {
 	Stage string `yaml:"stage"`
 	// Commands are shell commands run after the build (custom).
 	Commands []string `yaml:"commands"`
+	// Services run beside the test step, each reachable by its name as a
+	// hostname, e.g. a database for integration tests; see Service.
+	Services []Service `yaml:"services" json:",omitempty"`
 }
 
 // Pinned Debian-based default images of each kind; monopipe.yaml's images

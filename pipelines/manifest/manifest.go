@@ -215,6 +215,9 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 	if err := validateSecrets(p, root, c.Build.Secrets); err != nil {
 		return nil, err
 	}
+	if err := validateServices(p, root, c); err != nil {
+		return nil, err
+	}
 	if c.Release.Branches != nil {
 		return nil, fmt.Errorf("%s:%d: release.branches is a workspace setting: set it in %s", p, lineOf(mappingValue(root, "release"), "branches"), WorkspaceFile)
 	}

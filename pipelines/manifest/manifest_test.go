@@ -36,6 +36,17 @@ func TestParseComponentErrors(t *testing.T) {
 		{"null dependency", "name: a\nkind: go\ndependsOn: [~]\n", "c/component.yaml:3: dependsOn has an empty entry"},
 		{"null dependency in a block list", "name: a\nkind: go\ndependsOn:\n  - b\n  -\n", "c/component.yaml:5: dependsOn has an empty entry"},
 		{"empty dependency", "name: a\nkind: go\ndependsOn: [\"\"]\n", "c/component.yaml:3: dependsOn has an empty entry"},
+		{"service without a name", "name: a\nkind: go\ntest:\n  services:\n    - image: postgres:16\n", "c/component.yaml:5: test.services: name is required"},
+		{"service name not a hostname", "name: a\nkind: go\ntest:\n  services:\n    - name: my_db\n      image: postgres:16\n", `c/component.yaml:5: test.services: name "my_db" must be a hostname`},
+		{"service name ending with a dash", "name: a\nkind: go\ntest:\n  services: [{name: db-, image: x}]\n", `c/component.yaml:4: test.services: name "db-" must be a hostname`},
+		{"duplicate service name", "name: a\nkind: go\ntest:\n  services:\n    - {name: db, image: postgres:16}\n    - name: db\n      image: redis:7\n", `c/component.yaml:6: test.services: name "db" is used twice (also line 5)`},
+		{"service without an image", "name: a\nkind: go\ntest:\n  services:\n    - name: db\n      ports: [5432]\n", "c/component.yaml:5: test.services: db: image is required"},
+		{"service with a blank image", "name: a\nkind: go\ntest:\n  services:\n    - name: db\n      image: \" \"\n", "c/component.yaml:6: test.services: db: image is required"},
+		{"service port zero", "name: a\nkind: go\ntest:\n  services:\n    - name: db\n      image: postgres:16\n      ports:\n        - 5432\n        - 0\n", "c/component.yaml:9: test.services: db: port 0 is not a TCP port (1-65535)"},
+		{"service port too high", "name: a\nkind: go\ntest:\n  services: [{name: db, image: x, ports: [70000]}]\n", "c/component.yaml:4: test.services: db: port 70000 is not a TCP port"},
+		{"service port not a number", "name: a\nkind: go\ntest:\n  services: [{name: db, image: x, ports: [http]}]\n", "c/component.yaml:4: cannot unmarshal !!str `http` into int"},
+		{"services with a docker test stage", "name: a\nkind: docker\ntest:\n  stage: test\n  services: [{name: db, image: x}]\n", "c/component.yaml:5: test.services: a Dockerfile's test stage cannot reach services"},
+		{"unknown service key", "name: a\nkind: go\ntest:\n  services: [{name: db, image: x, port: 1}]\n", `c/component.yaml:4: unknown key "port"`},
 		{"name too long for an image tag", "name: " + strings.Repeat("a", 129) + "\nkind: go\n", "c/component.yaml:1: name is 129 characters long; at most 128"},
 	}
 	for _, tt := range tests {
@@ -45,6 +56,30 @@ func TestParseComponentErrors(t *testing.T) {
 				t.Fatalf("err = %v\nwant prefix %s", err, tt.err)
 			}
 		})
+	}
+}
+
+func TestParseServices(t *testing.T) {
+	c, err := ParseComponent("c/component.yaml", []byte(`name: a
+kind: go
+test:
+  services:
+    - name: db
+      image: postgres:16
+      env: {POSTGRES_PASSWORD: test}
+      ports: [5432]
+      command: [postgres, -c, fsync=off]
+    - {name: cache, image: redis:7}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Service{
+		{Name: "db", Image: "postgres:16", Env: map[string]string{"POSTGRES_PASSWORD": "test"}, Ports: []int{5432}, Command: []string{"postgres", "-c", "fsync=off"}},
+		{Name: "cache", Image: "redis:7"},
+	}
+	if !reflect.DeepEqual(c.Test.Services, want) {
+		t.Errorf("services = %+v\nwant %+v", c.Test.Services, want)
 	}
 }
 
