@@ -49,6 +49,9 @@ func validateServices(file string, root *yaml.Node, c *Component) error {
 		return nil
 	}
 	items := seqItems(test, "services")
+	if len(items) > 0 && c.Kind == KindDagger {
+		return fmt.Errorf("%s:%d: test.services: kind dagger's test function starts the services it needs itself (Container.asService in its module)", file, lineOf(test, "services"))
+	}
 	if len(items) > 0 && c.Kind == KindDocker && c.Test.Stage != "" {
 		return fmt.Errorf("%s:%d: test.services: a Dockerfile's test stage cannot reach services; use test.command, which runs in the built image", file, lineOf(test, "services"))
 	}

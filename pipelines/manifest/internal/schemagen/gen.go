@@ -128,6 +128,9 @@ func rules() map[string]rule {
 		"Service.name":          {pattern: manifest.ServiceNamePattern, required: true, nonNull: true},
 		"Service.image":         {pattern: `\S`, required: true, nonNull: true},
 		"Service.ports":         {min: ptr(1), max: ptr(manifest.MaxPort)},
+		"Build.function":        {pattern: manifest.DaggerNamePattern},
+		"Build.sourceArg":       {pattern: manifest.DaggerNamePattern},
+		"Test.function":         {pattern: manifest.DaggerNamePattern},
 	}
 }
 

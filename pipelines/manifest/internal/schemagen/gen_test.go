@@ -211,6 +211,10 @@ release: {tagPrefix: v, versionFile: VERSION, deploy: true, githubRelease: false
 		{"service port zero", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: x, ports: [0]}]}\n", false},
 		{"service port too high", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: x, ports: [65536]}]}\n", false},
 		{"service port not a number", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: x, ports: [http]}]}\n", false},
+		{"kind dagger", "component.yaml", "name: api\nkind: dagger\nbuild: {function: build-image, sourceArg: src, args: {go-version: \"1.26\"}}\ntest: {function: test, args: {race: \"true\"}}\n", true},
+		{"dagger function name", "component.yaml", "name: api\nkind: dagger\nbuild: {function: \"build image\"}\n", false},
+		{"dagger test function name", "component.yaml", "name: api\nkind: dagger\ntest: {function: 1test}\n", false},
+		{"dagger source argument", "component.yaml", "name: api\nkind: dagger\nbuild: {sourceArg: src.dir}\n", false},
 		{"empty workspace", "monopipe.yaml", "", true},
 		{"workspace", "monopipe.yaml", `components: ["services/*"]
 baseBranch: main
