@@ -96,6 +96,9 @@ type Builder struct {
 		files []string // the engine's go.mod files, sorted
 		err   error
 	}
+	// modules are the components whose Dagger modules this session
+	// serves, by module name.
+	modules map[string]string
 }
 
 type memo struct {
@@ -197,13 +200,16 @@ type Pipeline struct {
 
 // action is what a step evaluates: an exec whose output carries the stamp
 // of when it ran, a script to run as such an exec in base (a test: define
-// binds its services to base first), or containers to sync (a Dockerfile
-// build).
+// binds its services to base first), containers to sync (a Dockerfile
+// build), or a call.
 type action struct {
 	exec   *dagger.Container
 	base   *dagger.Container
 	script string
 	sync   []*dagger.Container
+	// call runs a step that is not an exec of ours (a function of a
+	// component's Dagger module); its answer is the step's output.
+	call func(ctx context.Context) (string, error)
 	// note describes a sync action in the step's output.
 	note string
 }
@@ -282,6 +288,8 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 		p, err = b.docker(in)
 	case manifest.KindCustom:
 		p, err = b.custom(in)
+	case manifest.KindDagger:
+		p, err = b.daggerModule(ctx, in)
 	default:
 		err = fmt.Errorf("unknown kind %q", c.Kind)
 	}
@@ -512,6 +520,12 @@ func evaluate(ctx context.Context, a action) (run.Outcome, error) {
 	started := time.Now()
 	if a.base != nil {
 		a.exec = withStep(a.base, a.script)
+	}
+	if a.call != nil {
+		// The module's function decides what runs: whether it ran or
+		// was cached is not known.
+		out, err := a.call(ctx)
+		return run.Outcome{Output: out + execOutput(err), CacheUnknown: true}, errMessage(err)
 	}
 	if a.exec == nil {
 		for _, c := range a.sync {
