@@ -426,9 +426,9 @@ func (m *Other) Build()                                                         
 		files[f.Path] = string(f.New)
 	}
 	for file, want := range map[string]string{
-		"svc/api/component.yaml": "inputs:\n  - \"/mods/shared/**\"\nbuild:\n  function: build-image\n  sourceArg: src\ntest:\n  function: test-all\n",
+		"svc/api/component.yaml":     "inputs:\n  - \"/mods/shared/**\"\nbuild:\n  function: build-image\n  sourceArg: src\ntest:\n  function: test-all\n",
 		"mods/shared/component.yaml": "build:\n  function: build\ntest:\n  function: test\n", // python: not read
-		"tools/component.yaml":       "build:\n  function: build\n",                      // no build, no test function
+		"tools/component.yaml":       "build:\n  function: build\n",                          // no build, no test function
 	} {
 		if !strings.Contains(files[file], want) {
 			t.Errorf("%s:\n%s\nwant it to hold\n%s", file, files[file], want)
@@ -440,7 +440,9 @@ func (m *Other) Build()                                                         
 	if strings.Contains(files["tools/component.yaml"], "test:") {
 		t.Errorf("tools has no test function; proposed:\n%s", files["tools/component.yaml"])
 	}
-	if !slices.ContainsFunc(p.Notes, func(n string) bool { return strings.Contains(n, "tools/dagger.json: module tools has no build function (its functions: lint)") }) {
+	if !slices.ContainsFunc(p.Notes, func(n string) bool {
+		return strings.Contains(n, "tools/dagger.json: module tools has no build function (its functions: lint)")
+	}) {
 		t.Errorf("notes %q lack the missing build function", p.Notes)
 	}
 }
