@@ -1,6 +1,9 @@
 // Package components_test runs the example components' own tests natively,
 // so that CI, which has no Dagger engine, still proves they pass. The
 // pipeline runs the same tests in containers (`dagger call build --all`).
+// banner is left out: it is a Dagger module (kind dagger), whose code
+// compiles only with what the engine generates; pipelines/build's
+// TestEngineDaggerModule and TestEngineExamples run it on an engine.
 package components_test
 
 import (

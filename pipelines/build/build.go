@@ -18,9 +18,13 @@
 // at /deps/<name> (PIP_FIND_LINKS lists them for python); a docker build
 // gets them in its context under .monopipe/deps/<name>.
 //
-// Pipelines are lazy: defining one runs nothing; a step runs on the engine
-// only when the executor calls it, and the engine caches each exec by its
-// inputs.
+// Test services (test.services) are bound to the container a component's
+// test command runs in, whatever its kind, in one place (define).
+//
+// Pipelines are lazy: defining one runs nothing (but for kind dagger,
+// whose module is loaded and served when its pipeline is defined); a step
+// runs on the engine only when the executor calls it, and the engine
+// caches each exec by its inputs.
 package build
 
 import (
