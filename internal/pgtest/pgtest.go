@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package pgtest starts a real, throwaway PostgreSQL server for a test,
 // from the binaries of Debian's postgresql package, on a free loopback
 // port; it skips the test, with the reason, when PostgreSQL is not
