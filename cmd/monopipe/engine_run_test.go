@@ -91,7 +91,7 @@ func TestEngineCIExample(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if want := []string{"greet", "hello-api", "lambda-image", "pyslug", "semver-bump", "webfmt"}; !slices.Equal(names, want) {
+	if want := []string{"banner", "greet", "hello-api", "lambda-image", "pgcount", "pyslug", "semver-bump", "webfmt"}; !slices.Equal(names, want) {
 		t.Errorf("components %v, want %v", names, want)
 	}
 	for _, f := range []string{"summary.md", "junit.xml", "github-output", "step-summary.md", "annotations.txt"} {
@@ -166,7 +166,7 @@ func TestExampleRepo(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	slices.Sort(names)
-	if want := []string{"greet", "hello-api", "lambda-image", "pyslug", "semver-bump", "webfmt"}; !slices.Equal(names, want) {
+	if want := []string{"banner", "greet", "hello-api", "lambda-image", "pgcount", "pyslug", "semver-bump", "webfmt"}; !slices.Equal(names, want) {
 		t.Errorf("selected %v, want %v", names, want)
 	}
 	if mode := r.Git("ls-files", "-s", "components/semver-bump/semver-bump"); !strings.HasPrefix(mode, "100755 ") {

@@ -90,6 +90,7 @@ type project struct {
 	exists  []byte   // content of a component.yaml not discovered (nil when none)
 	oldName string   // the name that component.yaml gives, when it parses
 	deps    []edge
+	dagger  daggerModule // for kind dagger
 }
 
 type edge struct{ to, why string }
@@ -172,7 +173,8 @@ func Propose(in Input) (*Proposal, error) {
 		}
 		switch {
 		case m["dagger.json"]:
-			pr.kind, pr.why = manifest.KindCustom, "a Dagger module (dagger.json); kind custom until monopipe can call a component's module: set build.commands"
+			pr.kind, pr.why = manifest.KindDagger, "a Dagger module (dagger.json): monopipe calls its functions"
+			pr.dagger = readDaggerModule(in.FS, d, note)
 		case m["Dockerfile"]:
 			pr.kind, pr.why = manifest.KindDocker, "a Dockerfile"
 		case m["go.mod"]:
@@ -460,8 +462,8 @@ func renderComponent(name string, pr *project, schema string) []byte {
 			fmt.Fprintf(&b, "  - %s # %s\n", e.to, oneLine(e.why))
 		}
 	}
-	if pr.kind == manifest.KindCustom {
-		fmt.Fprintf(&b, "build:\n  commands:\n    - %q\n", "echo 'set build.commands in component.yaml: monopipe does not call Dagger modules yet' >&2; exit 1")
+	if pr.kind == manifest.KindDagger {
+		b.WriteString(pr.dagger.render())
 	}
 	return b.Bytes()
 }

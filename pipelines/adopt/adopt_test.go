@@ -105,7 +105,7 @@ func TestFixtures(t *testing.T) {
 			want: []string{
 				"images/app app docker [base legacy]", // COPY --from images, not stages
 				"images/base base docker []",
-				"mod mod custom []", // a Dagger module, its go.mod not a Go component
+				"mod mod dagger []", // a Dagger module, its go.mod not a Go component
 			},
 			workspace: `components: ["*", "images/*"]`,
 			notes:     []string{"dagger.json at the root", "ci: the source of the Dagger module in ."},
@@ -387,5 +387,62 @@ func TestRootDaggerModule(t *testing.T) {
 	p := propose(t, r.Dir)
 	if got, want := summary(p), []string{". product go []"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestDaggerModules: a Dagger module is proposed as kind dagger with the
+// functions its Go source declares on its main object (build and test by
+// name or prefix, the build function's Directory argument when it is not
+// source), its local dependencies outside its folder as inputs, and the
+// defaults when its functions cannot be read.
+func TestDaggerModules(t *testing.T) {
+	r := fixtureRepo(t, "", map[string]string{
+		"svc/api/dagger.json": `{"name": "api-ci", "sdk": {"source": "go"}, "source": "ci",
+  "dependencies": [{"name": "shared", "source": "../../mods/shared"}, {"name": "inner", "source": "./inner"}, {"name": "remote", "source": "github.com/acme/mods/go@v1.2.0"}]}`,
+		"svc/api/ci/main.go": `package main
+
+import "dagger/api-ci/internal/dagger"
+
+type ApiCi struct{}
+
+func (m *ApiCi) BuildImage(src *dagger.Directory, tag string) *dagger.Container { return nil }
+func (m ApiCi) TestAll(source *dagger.Directory) string                        { return "" }
+func (m *ApiCi) helper()                                                        {}
+func (m *Other) Build()                                                         {}
+`,
+		"svc/api/inner/dagger.json": `{"name": "inner", "sdk": {"source": "go"}}`,
+		"svc/api/inner/main.go":     "package main\n",
+		"mods/shared/dagger.json":   `{"name": "shared", "sdk": {"source": "python"}}`,
+		"mods/shared/src/main.py":   "",
+		"tools/dagger.json":         `{"name": "tools", "sdk": {"source": "go"}}`,
+		"tools/main.go":             "package main\n\ntype Tools struct{}\n\nfunc (t *Tools) Lint() {}\n",
+	})
+	p := propose(t, r.Dir)
+	if got, want := summary(p), []string{"mods/shared shared dagger []", "svc/api api dagger []", "svc/api/inner inner dagger []", "tools tools dagger []"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	files := map[string]string{}
+	for _, f := range p.Files {
+		files[f.Path] = string(f.New)
+	}
+	for file, want := range map[string]string{
+		"svc/api/component.yaml":     "inputs:\n  - \"/mods/shared/**\"\nbuild:\n  function: build-image\n  sourceArg: src\ntest:\n  function: test-all\n",
+		"mods/shared/component.yaml": "build:\n  function: build\ntest:\n  function: test\n", // python: not read
+		"tools/component.yaml":       "build:\n  function: build\n",                          // no build, no test function
+	} {
+		if !strings.Contains(files[file], want) {
+			t.Errorf("%s:\n%s\nwant it to hold\n%s", file, files[file], want)
+		}
+		if _, err := manifest.ParseComponent(file, []byte(files[file])); err != nil {
+			t.Errorf("%s does not parse: %v", file, err)
+		}
+	}
+	if strings.Contains(files["tools/component.yaml"], "test:") {
+		t.Errorf("tools has no test function; proposed:\n%s", files["tools/component.yaml"])
+	}
+	if !slices.ContainsFunc(p.Notes, func(n string) bool {
+		return strings.Contains(n, "tools/dagger.json: module tools has no build function (its functions: lint)")
+	}) {
+		t.Errorf("notes %q lack the missing build function", p.Notes)
 	}
 }

@@ -18,9 +18,13 @@
 // at /deps/<name> (PIP_FIND_LINKS lists them for python); a docker build
 // gets them in its context under .monopipe/deps/<name>.
 //
-// Pipelines are lazy: defining one runs nothing; a step runs on the engine
-// only when the executor calls it, and the engine caches each exec by its
-// inputs.
+// Test services (test.services) are bound to the container a component's
+// test command runs in, whatever its kind, in one place (define).
+//
+// Pipelines are lazy: defining one runs nothing (but for kind dagger,
+// whose module is loaded and served when its pipeline is defined); a step
+// runs on the engine only when the executor calls it, and the engine
+// caches each exec by its inputs.
 package build
 
 import (
@@ -96,6 +100,9 @@ type Builder struct {
 		files []string // the engine's go.mod files, sorted
 		err   error
 	}
+	// modules are the components whose Dagger modules this session
+	// serves, by module name.
+	modules map[string]string
 }
 
 type memo struct {
@@ -196,10 +203,17 @@ type Pipeline struct {
 }
 
 // action is what a step evaluates: an exec whose output carries the stamp
-// of when it ran, or containers to sync (a Dockerfile build).
+// of when it ran, a script to run as such an exec in base (a test: define
+// binds its services to base first), containers to sync (a Dockerfile
+// build), or a call.
 type action struct {
-	exec *dagger.Container
-	sync []*dagger.Container
+	exec   *dagger.Container
+	base   *dagger.Container
+	script string
+	sync   []*dagger.Container
+	// call runs a step that is not an exec of ours (a function of a
+	// component's Dagger module); its answer is the step's output.
+	call func(ctx context.Context) (string, error)
 	// note describes a sync action in the step's output.
 	note string
 }
@@ -278,6 +292,8 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 		p, err = b.docker(in)
 	case manifest.KindCustom:
 		p, err = b.custom(in)
+	case manifest.KindDagger:
+		p, err = b.daggerModule(ctx, in)
 	default:
 		err = fmt.Errorf("unknown kind %q", c.Kind)
 	}
@@ -288,7 +304,43 @@ func (b *Builder) define(ctx context.Context, name string) (*Pipeline, error) {
 	if c.Test.Skip {
 		p.testSkip = "test.skip is set"
 	}
+	if len(c.Test.Services) > 0 {
+		if p.test.base == nil && p.testSkip == "" {
+			return nil, fmt.Errorf("build %s (%s): test.services: the test step runs no command in a container the services could be bound to", name, c.Path)
+		}
+		if p.test.base != nil {
+			p.test.base = b.withServices(p.test.base, c.Test.Services)
+		}
+	}
 	return p, nil
+}
+
+// withServices binds c's test services to ctr, each under its name as a
+// hostname. The engine starts a service when an exec that binds it runs
+// (after the service's ports accept connections) and stops it when no
+// exec needs it any more; an exec answered from its cache starts none.
+func (b *Builder) withServices(ctr *dagger.Container, services []manifest.Service) *dagger.Container {
+	for _, s := range services {
+		ctr = ctr.WithServiceBinding(s.Name, b.service(s))
+	}
+	return ctr
+}
+
+// service is a test service: its image with its environment and exposed
+// ports, running its command (with the image's entrypoint) or else the
+// image's default one.
+func (b *Builder) service(s manifest.Service) *dagger.Service {
+	ctr := b.client.Container().From(s.Image)
+	for _, k := range sortedKeys(s.Env) {
+		ctr = ctr.WithEnvVariable(k, s.Env[k])
+	}
+	for _, p := range s.Ports {
+		ctr = ctr.WithExposedPort(p)
+	}
+	if len(s.Command) == 0 {
+		return ctr.AsService()
+	}
+	return ctr.AsService(dagger.ContainerAsServiceOpts{Args: s.Command, UseEntrypoint: true})
 }
 
 // inputs are what a kind's builder starts from.
@@ -470,6 +522,15 @@ func (b *Builder) testStep(ctx context.Context, c plan.Component) (run.Outcome, 
 // it was cached.
 func evaluate(ctx context.Context, a action) (run.Outcome, error) {
 	started := time.Now()
+	if a.base != nil {
+		a.exec = withStep(a.base, a.script)
+	}
+	if a.call != nil {
+		// The module's function decides what runs: whether it ran or
+		// was cached is not known.
+		out, err := a.call(ctx)
+		return run.Outcome{Output: out + execOutput(err), CacheUnknown: true}, errMessage(err)
+	}
 	if a.exec == nil {
 		for _, c := range a.sync {
 			if _, err := c.Sync(ctx); err != nil {

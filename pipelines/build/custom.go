@@ -29,9 +29,9 @@ func (b *Builder) custom(in inputs) (*Pipeline, error) {
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
 	switch {
 	case len(c.Test.Commands) > 0:
-		p.test = action{exec: withStep(built, script(c.Test.Commands...))}
+		p.test = action{base: built, script: script(c.Test.Commands...)}
 	case len(c.Test.Command) > 0:
-		p.test = action{exec: withStep(built, shellQuote(c.Test.Command))}
+		p.test = action{base: built, script: shellQuote(c.Test.Command)}
 	default:
 		p.testSkip = "no test.commands configured"
 	}

@@ -48,7 +48,7 @@ func (b *Builder) docker(in inputs) (*Pipeline, error) {
 		p.test = action{sync: []*dagger.Container{build(c.Test.Stage, platforms[0])},
 			note: "built test stage " + c.Test.Stage}
 	case len(c.Test.Command) > 0:
-		p.test = action{exec: withStep(p.Images[0], shellQuote(c.Test.Command))}
+		p.test = action{base: p.Images[0], script: shellQuote(c.Test.Command)}
 	default:
 		p.testSkip = "no test.stage or test.command configured"
 	}

@@ -35,7 +35,7 @@ func (b *Builder) golang(in inputs) (*Pipeline, error) {
 		WithEnvVariable("GOWORK", "off").
 		WithEnvVariable("GOFLAGS", "-trimpath")
 
-	p := &Pipeline{test: action{exec: withStep(ctr, testScript(c.Test, "go test ./..."))}}
+	p := &Pipeline{test: action{base: ctr, script: testScript(c.Test, "go test ./...")}}
 	if c.Build.Main == "" {
 		built := withStep(ctr, script("mkdir -p "+outPath, "go build ./..."))
 		p.build, p.Files = action{exec: built}, built.Directory(outPath)

@@ -19,6 +19,6 @@ func (b *Builder) node(in inputs) (*Pipeline, error) {
 		"npm pack --pack-destination "+outPath,
 	))
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
-	p.test = action{exec: withStep(built, testScript(c.Test, "npm test"))}
+	p.test = action{base: built, script: testScript(c.Test, "npm test")}
 	return p, nil
 }

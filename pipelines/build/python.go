@@ -37,9 +37,9 @@ func (b *Builder) python(in inputs) (*Pipeline, error) {
 		"python3 -m build --sdist --wheel --outdir "+outPath+" .",
 	))
 	p := &Pipeline{build: action{exec: built}, Files: built.Directory(outPath)}
-	p.test = action{exec: withStep(built, script(
+	p.test = action{base: built, script: script(
 		"python3 -m pip install pytest=="+PytestVersion+" "+outPath+"/*.whl",
 		testScript(c.Test, "python3 -m pytest"),
-	))}
+	)}
 	return p, nil
 }

@@ -19,7 +19,9 @@
 //   - the workspace settings that apply to it (manifest.Settings), the base
 //     images its builder starts from (manifest.Component.BaseImages), its
 //     build environment (build.env; never a secret's value: the manifest
-//     has none, and a secret would enter by name only) and its platforms;
+//     has none, and a secret would enter by name only), its platforms and
+//     the images of its test services (test.services; their environment,
+//     ports and command through the manifest: plain values, no secrets);
 //   - the digests of every component it depends on, directly or not;
 //   - its kind's recipe version (manifest.RecipeVersions).
 //
@@ -57,6 +59,7 @@ const (
 	KindPlatform = "platform" // a build.platforms entry: Name the platform
 	KindDep      = "dep"      // a dependency: Name, Value its digest
 	KindRecipe   = "recipe"   // the builder's version: Value kind/N
+	KindService  = "service"  // a test service: Name its hostname, Value its image reference
 )
 
 // Input is one named entry of a digest.
@@ -79,7 +82,7 @@ func (in Input) String() string {
 		return in.Kind + " " + in.Value
 	case in.Value == "":
 		return in.Kind + " " + name
-	case in.Kind == KindEnv || in.Kind == KindSetting || in.Kind == KindImage:
+	case in.Kind == KindEnv || in.Kind == KindSetting || in.Kind == KindImage || in.Kind == KindService:
 		return in.Kind + " " + name + "=" + in.Value
 	case in.Kind == KindFile || in.Kind == KindGlobal:
 		return in.Kind + " " + name + " blob " + in.Value
@@ -234,6 +237,11 @@ func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) (
 	}
 	for _, p := range c.Build.Platforms {
 		ins = append(ins, Input{Kind: KindPlatform, Name: p})
+	}
+	// A service's environment, ports and command count through the
+	// manifest entry; its image is named, like the base images.
+	for _, s := range c.Test.Services {
+		ins = append(ins, Input{Kind: KindService, Name: s.Name, Value: s.Image})
 	}
 	return ins, nil
 }

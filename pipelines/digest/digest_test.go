@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -164,6 +165,46 @@ func TestSensitivity(t *testing.T) {
 				t.Errorf("Diff empty = %v, want %v", ch.Empty(), !tc.changes)
 			}
 		})
+	}
+}
+
+// TestServices: a test service's image is an entry of its own, its
+// settings count through the manifest, and a component without services
+// digests as before services existed (no "Services" in its manifest's
+// encoding, so no cached result is lost).
+func TestServices(t *testing.T) {
+	with := func(image, password string) map[string]string {
+		return map[string]string{"components/api/component.yaml": fixture["components/api/component.yaml"] +
+			"test:\n  services:\n    - {name: db, image: " + image + ", env: {POSTGRES_PASSWORD: " + password + "}, ports: [5432]}\n"}
+	}
+	r := newRepo(t)
+	r.Commit("services", with("postgres:16", "test"))
+	first := digestOf(t, r.Dir, "HEAD", "api")
+	if got := lines(first); !strings.Contains(got, "service db=postgres:16\n") {
+		t.Errorf("inputs lack the service's image:\n%s", got)
+	}
+	r.Commit("image", with("postgres:17", "test"))
+	second := digestOf(t, r.Dir, "HEAD", "api")
+	ch := digest.Diff(first, second)
+	found := false
+	for _, c := range ch.Changed {
+		if c.Kind == digest.KindService && c.Name == "db" && c.Was == "postgres:16" && c.Value == "postgres:17" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("changing the service's image: %+v; want service db postgres:16 → postgres:17", ch)
+	}
+	r.Commit("env", with("postgres:17", "other"))
+	if third := digestOf(t, r.Dir, "HEAD", "api"); third.Sum == second.Sum {
+		t.Error("changing the service's environment left the digest as it was")
+	}
+	if got := lines(digestOf(t, r.Dir, "HEAD", "greet")); strings.Contains(got, "service ") {
+		t.Errorf("greet has no services; its inputs name one:\n%s", got)
+	}
+	enc, err := json.Marshal(manifest.Component{Name: "x"})
+	if err != nil || strings.Contains(string(enc), "Services") {
+		t.Errorf("a component without services encodes as %s, %v: its digest would change", enc, err)
 	}
 }
 

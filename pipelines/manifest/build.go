@@ -30,7 +30,9 @@ type Build struct {
 	Context string `yaml:"context"`
 	// Target is the Dockerfile stage to build (docker).
 	Target string `yaml:"target"`
-	// Args are build arguments (docker).
+	// Args are build arguments (docker), or the build function's other
+	// arguments by name (dagger: strings, or numbers and booleans for
+	// arguments of those types).
 	Args map[string]string `yaml:"args"`
 	// Platforms to build for, e.g. linux/amd64 (docker, go).
 	Platforms []string `yaml:"platforms"`
@@ -47,6 +49,15 @@ type Build struct {
 	// Outputs are paths, relative to the component folder, exported after
 	// the build (custom).
 	Outputs []string `yaml:"outputs"`
+	// Function is the module's function that builds the component
+	// (dagger; default build), as `dagger call` names it (build-image) or
+	// as the module declares it (buildImage). What it returns is the
+	// component's output: a Container its image, a Directory its files, a
+	// string or nothing a step that passes or fails.
+	Function string `yaml:"function" json:",omitempty"`
+	// SourceArg is the argument that the build and test functions take
+	// the component's folder by, a Directory (dagger; default source).
+	SourceArg string `yaml:"sourceArg" json:",omitempty"`
 }
 
 // Test configures how a component is tested.
@@ -60,6 +71,16 @@ type Test struct {
 	Stage string `yaml:"stage"`
 	// Commands are shell commands run after the build (custom).
 	Commands []string `yaml:"commands"`
+	// Function is the module's function that tests the component
+	// (dagger; without it there is no test step), called like
+	// build.function; it fails the step by returning an error.
+	Function string `yaml:"function" json:",omitempty"`
+	// Args are the test function's other arguments by name (dagger), as
+	// build.args.
+	Args map[string]string `yaml:"args" json:",omitempty"`
+	// Services run beside the test step, each reachable by its name as a
+	// hostname, e.g. a database for integration tests; see Service.
+	Services []Service `yaml:"services" json:",omitempty"`
 }
 
 // Pinned Debian-based default images of each kind; monopipe.yaml's images
@@ -113,6 +134,7 @@ var RecipeVersions = map[Kind]int{
 	KindPython: 1,
 	KindNode:   1,
 	KindCustom: 1,
+	KindDagger: 1,
 }
 
 // Recipe names the version of kind's builder, e.g. "go/1".

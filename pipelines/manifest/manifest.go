@@ -92,10 +92,12 @@ const (
 	KindPython Kind = "python"
 	KindNode   Kind = "node"
 	KindCustom Kind = "custom"
+	// KindDagger calls the component's own Dagger module (its dagger.json).
+	KindDagger Kind = "dagger"
 )
 
 // Kinds lists every valid kind, in the order the docs give them.
-var Kinds = []Kind{KindDocker, KindGo, KindPython, KindNode, KindCustom}
+var Kinds = []Kind{KindDocker, KindGo, KindPython, KindNode, KindCustom, KindDagger}
 
 // Component is one component.yaml.
 type Component struct {
@@ -213,6 +215,12 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 		return nil, err
 	}
 	if err := validateSecrets(p, root, c.Build.Secrets); err != nil {
+		return nil, err
+	}
+	if err := validateServices(p, root, c); err != nil {
+		return nil, err
+	}
+	if err := validateDagger(p, root, c); err != nil {
 		return nil, err
 	}
 	if c.Release.Branches != nil {

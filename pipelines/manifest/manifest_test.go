@@ -24,7 +24,7 @@ func TestParseComponentErrors(t *testing.T) {
 		{"section not a mapping", "name: a\nkind: go\nbuild: x\n", "c/component.yaml:3: expected a mapping"},
 		{"missing name", "kind: go\n", "c/component.yaml: name is required"},
 		{"bad name", "name: My App\nkind: go\n", `c/component.yaml:1: name "My App" must be lower case`},
-		{"missing kind", "name: a\n", "c/component.yaml: kind is required (one of docker, go, python, node, custom)"},
+		{"missing kind", "name: a\n", "c/component.yaml: kind is required (one of docker, go, python, node, custom, dagger)"},
 		{"unknown kind", "name: a\nkind: rust\n", `c/component.yaml:2: unknown kind "rust"`},
 		{"self dependency", "name: a\nkind: go\ndependsOn:\n  - a\n", "c/component.yaml:4: a depends on itself"},
 		{"repeated dependency", "name: a\nkind: go\ndependsOn: [b, b]\n", `c/component.yaml:3: dependsOn lists "b" twice`},
@@ -36,6 +36,22 @@ func TestParseComponentErrors(t *testing.T) {
 		{"null dependency", "name: a\nkind: go\ndependsOn: [~]\n", "c/component.yaml:3: dependsOn has an empty entry"},
 		{"null dependency in a block list", "name: a\nkind: go\ndependsOn:\n  - b\n  -\n", "c/component.yaml:5: dependsOn has an empty entry"},
 		{"empty dependency", "name: a\nkind: go\ndependsOn: [\"\"]\n", "c/component.yaml:3: dependsOn has an empty entry"},
+		{"service without a name", "name: a\nkind: go\ntest:\n  services:\n    - image: postgres:16\n", "c/component.yaml:5: test.services: name is required"},
+		{"service name not a hostname", "name: a\nkind: go\ntest:\n  services:\n    - name: my_db\n      image: postgres:16\n", `c/component.yaml:5: test.services: name "my_db" must be a hostname`},
+		{"service name ending with a dash", "name: a\nkind: go\ntest:\n  services: [{name: db-, image: x}]\n", `c/component.yaml:4: test.services: name "db-" must be a hostname`},
+		{"duplicate service name", "name: a\nkind: go\ntest:\n  services:\n    - {name: db, image: postgres:16}\n    - name: db\n      image: redis:7\n", `c/component.yaml:6: test.services: name "db" is used twice (also line 5)`},
+		{"service without an image", "name: a\nkind: go\ntest:\n  services:\n    - name: db\n      ports: [5432]\n", "c/component.yaml:5: test.services: db: image is required"},
+		{"service with a blank image", "name: a\nkind: go\ntest:\n  services:\n    - name: db\n      image: \" \"\n", "c/component.yaml:6: test.services: db: image is required"},
+		{"service port zero", "name: a\nkind: go\ntest:\n  services:\n    - name: db\n      image: postgres:16\n      ports:\n        - 5432\n        - 0\n", "c/component.yaml:9: test.services: db: port 0 is not a TCP port (1-65535)"},
+		{"service port too high", "name: a\nkind: go\ntest:\n  services: [{name: db, image: x, ports: [70000]}]\n", "c/component.yaml:4: test.services: db: port 70000 is not a TCP port"},
+		{"service port not a number", "name: a\nkind: go\ntest:\n  services: [{name: db, image: x, ports: [http]}]\n", "c/component.yaml:4: cannot unmarshal !!str `http` into int"},
+		{"services with a docker test stage", "name: a\nkind: docker\ntest:\n  stage: test\n  services: [{name: db, image: x}]\n", "c/component.yaml:5: test.services: a Dockerfile's test stage cannot reach services"},
+		{"unknown service key", "name: a\nkind: go\ntest:\n  services: [{name: db, image: x, port: 1}]\n", `c/component.yaml:4: unknown key "port"`},
+		{"dagger function name", "name: a\nkind: dagger\nbuild:\n  function: build image\n", `c/component.yaml:4: build.function "build image": want a Dagger function`},
+		{"dagger test function name", "name: a\nkind: dagger\ntest:\n  function: 1test\n", `c/component.yaml:4: test.function "1test": want a Dagger function`},
+		{"dagger source argument name", "name: a\nkind: dagger\nbuild:\n  sourceArg: src.dir\n", `c/component.yaml:4: build.sourceArg "src.dir"`},
+		{"dagger argument name", "name: a\nkind: dagger\nbuild:\n  args:\n    \"go version\": \"1.26\"\n", `c/component.yaml:5: build.args: "go version" is not a Dagger argument name`},
+		{"dagger test services", "name: a\nkind: dagger\ntest:\n  function: test\n  services: [{name: db, image: x}]\n", "c/component.yaml:5: test.services: kind dagger's test function starts the services it needs itself"},
 		{"name too long for an image tag", "name: " + strings.Repeat("a", 129) + "\nkind: go\n", "c/component.yaml:1: name is 129 characters long; at most 128"},
 	}
 	for _, tt := range tests {
@@ -45,6 +61,44 @@ func TestParseComponentErrors(t *testing.T) {
 				t.Fatalf("err = %v\nwant prefix %s", err, tt.err)
 			}
 		})
+	}
+}
+
+func TestParseServices(t *testing.T) {
+	c, err := ParseComponent("c/component.yaml", []byte(`name: a
+kind: go
+test:
+  services:
+    - name: db
+      image: postgres:16
+      env: {POSTGRES_PASSWORD: test}
+      ports: [5432]
+      command: [postgres, -c, fsync=off]
+    - {name: cache, image: redis:7}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Service{
+		{Name: "db", Image: "postgres:16", Env: map[string]string{"POSTGRES_PASSWORD": "test"}, Ports: []int{5432}, Command: []string{"postgres", "-c", "fsync=off"}},
+		{Name: "cache", Image: "redis:7"},
+	}
+	if !reflect.DeepEqual(c.Test.Services, want) {
+		t.Errorf("services = %+v\nwant %+v", c.Test.Services, want)
+	}
+}
+
+func TestParseDagger(t *testing.T) {
+	c, err := ParseComponent("c/component.yaml", []byte("name: a\nkind: dagger\nbuild:\n  function: build-image\n  sourceArg: src\n  args: {go-version: \"1.26\", race: \"true\"}\ntest: {function: test, args: {verbose: \"true\"}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kind != KindDagger || c.Build.Function != "build-image" || c.Build.SourceArg != "src" || c.Build.Args["go-version"] != "1.26" || c.Test.Function != "test" || c.Test.Args["verbose"] != "true" {
+		t.Errorf("parsed %+v", c)
+	}
+	// docker's build.args are build arguments: any name goes.
+	if _, err := ParseComponent("c/component.yaml", []byte("name: a\nkind: docker\nbuild:\n  args: {\"GO VERSION\": x}\n")); err != nil {
+		t.Errorf("docker build.args: %v", err)
 	}
 }
 

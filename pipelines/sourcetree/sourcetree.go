@@ -3,14 +3,17 @@
 // source trees by and that the input digest (pipelines/digest) counts
 // files by, so that a digest covers exactly the files a build can read.
 //
-// A go, python, node or custom build gets, at their repository paths, the
-// component's whole folder (nested components' folders and the files its
-// ignore globs skip included: those decide selection, not what is sent),
-// the folders of every component it depends on, the files of its inputs
-// globs and, for a go package of a module rooted higher up, that module's
-// go.mod and go.sum. A docker build gets its whole build context (the
-// component's folder joined with build.context), wherever that is. None
-// gets what Excluded names.
+// A go, python, node, custom or dagger build gets, at their repository
+// paths, the component's whole folder (nested components' folders and the
+// files its ignore globs skip included: those decide selection, not what
+// is sent), the folders of every component it depends on, the files of
+// its inputs globs and, for a go package of a module rooted higher up,
+// that module's go.mod and go.sum. A dagger component's module is loaded
+// from that tree: its dagger.json and module source in its folder, and
+// local module dependencies outside the folder through its inputs globs
+// (monopipe init proposes them from dagger.json). A docker build gets its
+// whole build context (the component's folder joined with build.context),
+// wherever that is. None gets what Excluded names.
 //
 // Tree is the decision as directory filter patterns (what a builder hands
 // Dagger); Tree.Files is the same decision over a revision's file list

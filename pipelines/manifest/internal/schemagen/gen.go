@@ -36,6 +36,8 @@ type schema struct {
 	Enum                 []any    `json:"enum,omitempty"`
 	Pattern              string   `json:"pattern,omitempty"`
 	MaxLength            *int     `json:"maxLength,omitempty"`
+	Minimum              *int     `json:"minimum,omitempty"`
+	Maximum              *int     `json:"maximum,omitempty"`
 	Required             []string `json:"required,omitempty"`
 	Properties           *props   `json:"properties,omitempty"`
 	AdditionalProperties any      `json:"additionalProperties,omitempty"` // false, or a schema
@@ -91,6 +93,7 @@ type rule struct {
 	enum      []string // the value (each item, for a list) is one of these
 	pattern   string   // the value (each item, for a list) matches this
 	maxLength int
+	min, max  *int // an integer's bounds
 	required  bool
 	nonNull   bool     // null is not accepted (the parser requires a value)
 	anyCase   []string // the value is one of these, in any case
@@ -139,6 +142,12 @@ func rules() map[string]rule {
 		"Images.python":               {def: manifest.DefaultPythonImage},
 		"Images.node":                 {def: manifest.DefaultNodeImage},
 		"Images.runtime":              {def: manifest.DefaultRuntimeImage},
+		"Service.name":                {pattern: manifest.ServiceNamePattern, required: true, nonNull: true},
+		"Service.image":               {pattern: `\S`, required: true, nonNull: true},
+		"Service.ports":               {min: ptr(1), max: ptr(manifest.MaxPort)},
+		"Build.function":              {pattern: manifest.DaggerNamePattern},
+		"Build.sourceArg":             {pattern: manifest.DaggerNamePattern},
+		"Test.function":               {pattern: manifest.DaggerNamePattern},
 	}
 }
 
@@ -310,6 +319,7 @@ func (g *gen) apply(s *schema, r rule) {
 		n := r.maxLength
 		target.MaxLength = &n
 	}
+	target.Minimum, target.Maximum = r.min, r.max
 	if r.nonNull {
 		s.Type = "string"
 	}
@@ -328,6 +338,8 @@ func (g *gen) value(t reflect.Type) *schema {
 		return &schema{Type: []string{"string", "null"}}
 	case reflect.Bool:
 		return &schema{Type: []string{"boolean", "null"}}
+	case reflect.Int:
+		return &schema{Type: []string{"integer", "null"}}
 	case reflect.Slice:
 		items := g.value(t.Elem())
 		items.Type = nonNull(items.Type)
@@ -350,6 +362,8 @@ func nonNull(t any) any {
 	}
 	return t
 }
+
+func ptr(n int) *int { return &n }
 
 func (g *gen) fail(err error) {
 	if g.err == nil {

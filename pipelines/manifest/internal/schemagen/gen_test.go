@@ -161,7 +161,8 @@ func checkSchemaLine(t *testing.T, p string, data []byte) {
 // TestParserAgreement: the schema accepts and rejects what the parser
 // does, for each class of error that one file shows (a dependency cycle,
 // an unknown dependency and a duplicate name need several files, and
-// only the parser sees them).
+// only the parser sees them; so do two test.services of one name and
+// test.services beside a docker test.stage, which JSON Schema cannot say).
 func TestParserAgreement(t *testing.T) {
 	schemas := compiled(t)
 	long := strings.Repeat("a", manifest.MaxNameLength)
@@ -206,6 +207,18 @@ release: {tagPrefix: v, versionFile: VERSION, deploy: true, githubRelease: false
 		{"bad latest", "component.yaml", "name: api\nkind: go\npublish: {image: {latest: always}}\n", false},
 		{"bad generic method", "component.yaml", "name: api\nkind: go\npublish: {generic: {method: PATCH}}\n", false},
 		{"a list where a mapping goes", "component.yaml", "name: api\nkind: go\nbuild: [a]\n", false},
+		{"test services", "component.yaml", "name: api\nkind: go\ntest:\n  services:\n    - {name: db, image: postgres:16, env: {POSTGRES_PASSWORD: test}, ports: [5432], command: [postgres]}\n    - {name: cache-1, image: redis:7}\n", true},
+		{"service without a name", "component.yaml", "name: api\nkind: go\ntest: {services: [{image: postgres:16}]}\n", false},
+		{"service name not a hostname", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: Db, image: postgres:16}]}\n", false},
+		{"service without an image", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db}]}\n", false},
+		{"service with a blank image", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: \" \"}]}\n", false},
+		{"service port zero", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: x, ports: [0]}]}\n", false},
+		{"service port too high", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: x, ports: [65536]}]}\n", false},
+		{"service port not a number", "component.yaml", "name: api\nkind: go\ntest: {services: [{name: db, image: x, ports: [http]}]}\n", false},
+		{"kind dagger", "component.yaml", "name: api\nkind: dagger\nbuild: {function: build-image, sourceArg: src, args: {go-version: \"1.26\"}}\ntest: {function: test, args: {race: \"true\"}}\n", true},
+		{"dagger function name", "component.yaml", "name: api\nkind: dagger\nbuild: {function: \"build image\"}\n", false},
+		{"dagger test function name", "component.yaml", "name: api\nkind: dagger\ntest: {function: 1test}\n", false},
+		{"dagger source argument", "component.yaml", "name: api\nkind: dagger\nbuild: {sourceArg: src.dir}\n", false},
 		{"empty workspace", "monopipe.yaml", "", true},
 		{"workspace", "monopipe.yaml", `components: ["services/*"]
 baseBranch: main

@@ -1,0 +1,3 @@
+module dagger/banner
+
+go 1.26
