@@ -61,6 +61,11 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range comps {
+		if err := manifest.CheckEnvironments(ws, c); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkNames(g, opts.Components); err != nil {
 		return nil, err
 	}
