@@ -104,3 +104,13 @@ func (r *Repo) reaches(ctx context.Context, from *object.Commit, target plumbing
 	}
 	return false, cut, nil
 }
+
+// Commit resolves rev (HEAD, a branch, an abbreviated id) to its full
+// commit id.
+func (r *Repo) Commit(rev string) (string, error) {
+	c, err := r.resolveCommit(rev)
+	if err != nil {
+		return "", fmt.Errorf("commit %s: %w", rev, err)
+	}
+	return c.Hash.String(), nil
+}

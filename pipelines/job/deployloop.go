@@ -136,6 +136,17 @@ func deployLoop(ctx context.Context, p *plan.Plan, sh *shipper, buildStep run.St
 	sh.ship = func(plan.Component) (bool, string) { return true, "" }
 	sh.env, sh.force, sh.reporter = o.Env, o.Force, o.reporter
 	sh.commit, sh.when = p.HeadCommit, deployWhen(p)
+	if sh.commit == "" && sh.repoDir != "" { // --all and --component plan no head
+		repo, err := detect.Open(sh.repoDir)
+		if err != nil {
+			return nil, err
+		}
+		sh.commit, err = repo.Commit("HEAD")
+		repo.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	sh.secrets = o.Secrets.Publish
 	var clock phaseClock
 	steps := []run.Step{clock.wrap(buildStep, &rep.Phases.Build)}
