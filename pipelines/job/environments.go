@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"dagger.io/dagger"
 
 	"github.com/monopipe/monopipe/pipelines/deploy"
 	"github.com/monopipe/monopipe/pipelines/detect"
@@ -253,4 +256,14 @@ func codeString(c deploy.Code) string {
 		return fmt.Sprintf("zip s3://%s/%s", c.S3Bucket, c.S3Key)
 	}
 	return "zip " + c.ZipFile
+}
+
+// Rollback is RollbackDir on the repository in source.
+func Rollback(ctx context.Context, source *dagger.Directory, o RollbackOptions) (string, error) {
+	dir, err := Checkout(ctx, source)
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	return RollbackDir(ctx, dir, o)
 }
