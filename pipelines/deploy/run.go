@@ -72,7 +72,9 @@ func PlanFor(in Input) (Plan, Request, error) {
 	if c.Lambda.Function == "" {
 		return Plan{Reason: "no deploy.lambda.function configured"}, Request{}, nil
 	}
-	if err := c.Validate(); err != nil {
+	v := c
+	v.On = nil // checked where it was read: an environment's takes manual too
+	if err := v.Validate(); err != nil {
 		return Plan{}, Request{}, fmt.Errorf("deploy %s: %w", in.Component, err)
 	}
 	due, reason := true, "on request"
@@ -123,7 +125,11 @@ func Run(ctx context.Context, in Input, dryRun bool, log io.Writer) (Plan, *Resu
 	plan, req, err := PlanFor(in)
 	if err != nil || !plan.Due {
 		if err == nil {
-			fmt.Fprintf(log, "%s: %s\n", in.Component, plan)
+			name := in.Component
+			if in.Env != "" {
+				name += " in " + in.Env
+			}
+			fmt.Fprintf(log, "%s: %s\n", name, plan)
 		}
 		return plan, nil, err
 	}

@@ -327,3 +327,54 @@ func mustDevDigest(t *testing.T, w *envWorld) string {
 	_, d, _ := strings.Cut(aws.ToString(fn.Code.ImageUri), "@")
 	return d
 }
+
+// TestCIDeploysByEnvironmentOn ships a push to the base branch as CI
+// does: staging (on: base) gets the build, dev (on: branch) and prod
+// (manual) do not, and the commit is recorded.
+func TestCIDeploysByEnvironmentOn(t *testing.T) {
+	w := newEnvWorld(t)
+	ctx := context.Background()
+	head := w.repo.Git("rev-parse", "HEAD")
+	digest := w.newImage()
+	p, err := plan.Make(ctx, plan.Options{Dir: w.repo.Dir, All: true, Components: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := newShipper(nil, p.Workspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.close()
+	sh.exportImage = func(_ context.Context, _, path string) (bool, error) {
+		data, err := os.ReadFile(w.image)
+		if err != nil {
+			return false, err
+		}
+		return true, os.WriteFile(path, data, 0o644)
+	}
+	when := deploy.When{Branch: "main", BaseBranch: "main"}
+	sh.ship = func(c plan.Component) (bool, string) {
+		if due, _ := deploy.Due(deployOn(p.Workspace, c.Manifest), when); !due {
+			return false, "not due"
+		}
+		return true, ""
+	}
+	sh.commit, sh.branch, sh.when, sh.secrets, sh.repoDir = head, "main", when, w.secrets, w.repo.Dir
+	res, _ := run.Run(ctx, p.Components, run.Options{Steps: sh.steps()})
+	api := res.Components[0]
+	if api.Status != "success" || len(api.Artifacts) != 2 || !strings.HasPrefix(api.Artifacts[1], "staging: lambda api-staging ") {
+		t.Fatalf("api: %s, artifacts %v\n%s", api.Status, api.Artifacts, api.Log)
+	}
+	for _, want := range []string{"api in dev: no deploy: deploy.on is [branch] and this run is on the base branch main", "api in prod: no deploy: deploy.on is [manual]"} {
+		if !strings.Contains(api.Log, want) {
+			t.Errorf("log lacks %q:\n%s", want, api.Log)
+		}
+	}
+	w.runs("api-staging", digest, head, "staging")
+	for _, fn := range []string{"api-dev", "api-prod"} {
+		out, err := w.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(fn)})
+		if err != nil || out.Tags[deploy.TagCommit] != "" {
+			t.Errorf("%s was deployed: %v %v", fn, out.Tags, err)
+		}
+	}
+}
