@@ -27,7 +27,7 @@ import (
 // registry, a repository with dev, staging, prod and qa environments, and
 // an image function per environment.
 type envWorld struct {
-	t       *testing.T
+	t       testing.TB
 	repo    *gittest.Repo
 	reg     *ocitest.Registry
 	lambda  *lambda.Client
@@ -39,7 +39,7 @@ type envWorld struct {
 	image string
 }
 
-func newEnvWorld(t *testing.T) *envWorld {
+func newEnvWorld(t testing.TB) *envWorld {
 	endpoint := mototest.Start(t)
 	role := mototest.CreateLambdaRole(t, endpoint, "lambda-exec")
 	proxy := mototest.NewProxy(t, endpoint)
@@ -375,6 +375,22 @@ func TestCIDeploysByEnvironmentOn(t *testing.T) {
 		out, err := w.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(fn)})
 		if err != nil || out.Tags[deploy.TagCommit] != "" {
 			t.Errorf("%s was deployed: %v %v", fn, out.Tags, err)
+		}
+	}
+}
+
+// BenchmarkDeployLoop is the engine-free part of the laptop loop, per
+// one-line change: plan, a build that costs nothing, the push of a new
+// image to the in-process registry, the ordering check in the repository's
+// history and the update of the dev function in moto, with the record.
+func BenchmarkDeployLoop(b *testing.B) {
+	w := newEnvWorld(b)
+	for b.Loop() {
+		b.StopTimer()
+		w.newImage()
+		b.StartTimer()
+		if rep := w.deployDev(false); rep.Err != nil {
+			b.Fatal(rep.Err)
 		}
 	}
 }
