@@ -41,10 +41,10 @@ func Rollback(ctx context.Context, client *lambda.Client, req Request, log io.Wr
 		return nil, d.errorf("roll back to commit %s: %w", prev.Commit, err)
 	}
 	d.req.Code, d.req.Commit, d.req.Allow = code, prev.Commit, nil
-	fmt.Fprintf(log, "lambda %s: rolling back to commit %s (%s)\n", req.Function, prev.Commit, prev.Code)
+	fmt.Fprintf(log, "lambda %s: rolling back to commit %s (%s)\n", req.Function, shortCommit(prev.Commit), prev.Code)
 	res, err := d.run(ctx)
 	if res != nil {
-		res.Message = fmt.Sprintf("rolled back to commit %s", prev.Commit)
+		res.Message = fmt.Sprintf("rolled back to commit %s", shortCommit(prev.Commit))
 	}
 	return res, err
 }
@@ -67,5 +67,8 @@ func (d *deployer) moveAlias(ctx context.Context, before *Deployed, prev Record)
 		return nil, err
 	}
 	return &Result{Function: d.req.Function, CodeSHA256: aws.ToString(v.Configuration.CodeSha256), Version: prev.Version, Previous: before.Current,
-		Message: fmt.Sprintf("rolled back: alias %s on version %s (commit %s)", d.req.Alias, prev.Version, prev.Commit)}, nil
+		Message: fmt.Sprintf("rolled back: alias %s on version %s (commit %s)", d.req.Alias, prev.Version, shortCommit(prev.Commit))}, nil
 }
+
+// shortCommit is a commit id cut to 12 characters, for messages.
+func shortCommit(c string) string { return c[:min(len(c), 12)] }

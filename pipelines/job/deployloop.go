@@ -14,6 +14,7 @@ import (
 	"github.com/monopipe/monopipe/pipelines/build"
 	"github.com/monopipe/monopipe/pipelines/deploy"
 	"github.com/monopipe/monopipe/pipelines/detect"
+	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/report"
 	"github.com/monopipe/monopipe/pipelines/run"
@@ -131,6 +132,9 @@ func deployLoop(ctx context.Context, p *plan.Plan, sh *shipper, buildStep run.St
 		return nil, fmt.Errorf("deploy: %s names environments (%s): say which with --env", p.Workspace.Path, strings.Join(p.Workspace.EnvironmentNames(), ", "))
 	}
 	if o.Env != "" && p.Workspace.Environment(o.Env) == nil {
+		if len(p.Workspace.Environments) == 0 {
+			return nil, fmt.Errorf("deploy: no environment %q: %s names no environments (deploy without --env)", o.Env, manifest.WorkspaceFile)
+		}
 		return nil, fmt.Errorf("deploy: no environment %q (environments: %s)", o.Env, strings.Join(p.Workspace.EnvironmentNames(), ", "))
 	}
 	sh.ship = func(plan.Component) (bool, string) { return true, "" }

@@ -253,7 +253,7 @@ func TestEnvironments(t *testing.T) {
 	// goes back to version 1 (c1).
 	var log bytes.Buffer
 	out, err := RollbackDir(ctx, w.repo.Dir, RollbackOptions{Component: "api", Env: "staging", Secrets: w.secrets, Log: &log, reporter: rec, retryDelay: 10 * time.Millisecond})
-	if err != nil || !strings.Contains(out, "rolled back to commit "+c2) {
+	if err != nil || !strings.Contains(out, "rolled back to commit "+short(c2)) {
 		t.Fatalf("rollback staging: %q, %v", out, err)
 	}
 	w.runs("api-staging", d2, c2, "staging")
@@ -392,5 +392,41 @@ func BenchmarkDeployLoop(b *testing.B) {
 		if rep := w.deployDev(false); rep.Err != nil {
 			b.Fatal(rep.Err)
 		}
+	}
+}
+
+// TestOrderCheck is the ordering rule over a real history: older and
+// unknown commits are refused unless forced, diverged ones deploy with a
+// note.
+func TestOrderCheck(t *testing.T) {
+	r := gittest.New(t)
+	c1 := r.Commit("one", map[string]string{"a": "1"})
+	c2 := r.Commit("two", map[string]string{"a": "2"})
+	r.Git("checkout", "-q", "-b", "side", c1)
+	side := r.Commit("side", map[string]string{"b": "1"})
+	missing := strings.Repeat("e", 40)
+	for _, tc := range []struct {
+		name, deployed, next string
+		force                bool
+		wantErr, wantLog     string
+	}{
+		{name: "newer", deployed: c1, next: c2},
+		{name: "same", deployed: c2, next: c2},
+		{name: "older", deployed: c2, next: c1, wantErr: "refusing to deploy commit " + short(c1) + ": the function runs commit " + short(c2) + ", which is newer (" + short(c1) + " is its ancestor); --force deploys it anyway"},
+		{name: "older, forced", deployed: c2, next: c1, force: true, wantLog: "warning: --force: deploying commit " + short(c1)},
+		{name: "unknown", deployed: missing, next: c2, wantErr: "which is not in this clone's history"},
+		{name: "unknown, forced", deployed: missing, next: c2, force: true, wantLog: "warning: --force: deploying commit"},
+		{name: "diverged", deployed: side, next: c2, wantLog: "are on diverging branches: deploying"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log bytes.Buffer
+			err := orderCheck(r.Dir, tc.next, tc.force, &log)(context.Background(), tc.deployed)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("err %v, want %q", err, tc.wantErr)
+			}
+			if !strings.Contains(log.String(), tc.wantLog) || tc.wantLog == "" && log.Len() > 0 {
+				t.Errorf("log %q, want %q", log.String(), tc.wantLog)
+			}
+		})
 	}
 }
