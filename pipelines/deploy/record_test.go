@@ -3,14 +3,18 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/monopipe/monopipe/internal/mototest"
 )
@@ -196,5 +200,57 @@ func TestRevisionConflict(t *testing.T) {
 				t.Errorf("log: %s", log.String())
 			}
 		})
+	}
+}
+
+// TestRecordS3 deploys zips from S3 with commits: the record names the
+// object and its hash, Artifact reads it back, rollback redeploys the
+// previous object; an inline zip is recorded but cannot be taken
+// elsewhere.
+func TestRecordS3(t *testing.T) {
+	e := newLambdaEnv(t)
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("artifacts")}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	codes := map[string]Code{}
+	for _, v := range []string{"one", "two"} {
+		data, _ := os.ReadFile(makeZip(t, v))
+		key := "api/" + v + "/api.zip"
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("artifacts"), Key: &key, Body: bytes.NewReader(data)}); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		codes[v] = Code{S3Bucket: "artifacts", S3Key: key, SHA256: hex.EncodeToString(sum[:])}
+		if _, err := Lambda(ctx, e.client, Request{Component: "api", Function: "api-zip", Code: codes[v], Commit: "c" + v, RetryDelay: 10 * time.Millisecond}, &log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := ReadDeployed(ctx, e.client, "api-zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Artifact(); err != nil || got != codes["two"] {
+		t.Errorf("artifact %+v, %v; want %+v", got, err, codes["two"])
+	}
+	if d.Current.Code != "s3://artifacts/api/two/api.zip@"+codes["two"].SHA256 || d.Previous.Commit != "cone" {
+		t.Errorf("record %+v", d)
+	}
+	if _, err := Rollback(ctx, e.client, Request{Component: "api", Function: "api-zip", RetryDelay: 10 * time.Millisecond}, &log); err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := e.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api-zip")})
+	if want, _ := hexToBase64(codes["one"].SHA256); aws.ToString(fn.Configuration.CodeSha256) != want {
+		t.Errorf("after rollback the code sha256 is %s, want one's %s", aws.ToString(fn.Configuration.CodeSha256), want)
+	}
+
+	if _, err := Lambda(ctx, e.client, Request{Component: "api", Function: "api-zip", Code: Code{ZipFile: makeZip(t, "inline")}, Commit: "cinline"}, &log); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = ReadDeployed(ctx, e.client, "api-zip")
+	if _, err := d.Artifact(); err == nil || !strings.Contains(err.Error(), "inline zip") {
+		t.Errorf("an inline zip as an artifact: %v", err)
 	}
 }
