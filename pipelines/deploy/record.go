@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,13 +149,18 @@ func (d *deployer) record(ctx context.Context, before *Deployed, rec Record) err
 	if prev := before.Current; !prev.Empty() && prev.Code != rec.Code {
 		tags[TagPrevCommit], tags[TagPrevCode], tags[TagPrevVersion] = prev.Commit, prev.Code, prev.Version
 	}
+	had := map[string]string{TagCommit: before.Current.Commit, TagCode: before.Current.Code, TagVersion: before.Current.Version,
+		TagPrevCommit: before.Previous.Commit, TagPrevCode: before.Previous.Code, TagPrevVersion: before.Previous.Version}
 	var remove []string
 	for k, v := range tags {
 		if v == "" {
 			delete(tags, k)
-			remove = append(remove, k)
+			if had[k] != "" { // only what is there: no call for nothing
+				remove = append(remove, k)
+			}
 		}
 	}
+	slices.Sort(remove)
 	if _, err := d.client.TagResource(ctx, &lambda.TagResourceInput{Resource: &before.Function, Tags: tags}); err != nil {
 		return d.apiError("TagResource", err)
 	}

@@ -138,6 +138,15 @@ func TestRollbackAlias(t *testing.T) {
 	if got[TagCommit] != "cone" || got[TagVersion] != "1" || got[TagPrevCommit] != "ctwo" || got[TagPrevVersion] != "2" {
 		t.Errorf("tags after an alias rollback: %v", got)
 	}
+	// A deploy that publishes no version drops the version tag.
+	r := Request{Component: "api", Env: "prod", Function: "api-img", Code: Code{ImageURI: imageURI("three")}, Commit: "cthree", RetryDelay: 10 * time.Millisecond}
+	if _, err := Lambda(ctx, e.client, r, &log); err != nil {
+		t.Fatal(err)
+	}
+	got = tagsOf(t, e.client, "api-img")
+	if _, ok := got[TagVersion]; ok || got[TagPrevVersion] != "1" || got[TagCommit] != "cthree" {
+		t.Errorf("tags after a deploy without a version: %v", got)
+	}
 }
 
 // TestRevisionConflict changes the function with a second client between
