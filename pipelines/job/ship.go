@@ -135,6 +135,9 @@ func (s *shipper) publish(ctx context.Context, c plan.Component) (run.Outcome, e
 	if s.env != "" {
 		var t manifest.Target
 		t, err = manifest.TargetFor(s.ws, c.Manifest, s.env)
+		if err == nil && t.Skip {
+			return run.Outcome{Skipped: "skips environment " + s.env}, nil
+		}
 		cfg = t.Publish
 	}
 	if err != nil {
@@ -189,6 +192,9 @@ func (s *shipper) deploy(ctx context.Context, c plan.Component) (run.Outcome, er
 	if err != nil {
 		return run.Outcome{}, err
 	}
+	if len(ts) == 0 {
+		return run.Outcome{Skipped: "skips every environment"}, nil
+	}
 	var log bytes.Buffer
 	var artifacts, skipped []string
 	for _, t := range ts {
@@ -201,7 +207,7 @@ func (s *shipper) deploy(ctx context.Context, c plan.Component) (run.Outcome, er
 		}
 		artifacts = append(artifacts, a...)
 	}
-	if len(artifacts) == 0 && len(skipped) > 0 && !s.dryRun {
+	if len(skipped) == len(ts) { // none was due
 		return run.Outcome{Output: log.String(), Skipped: strings.Join(skipped, "; ")}, nil
 	}
 	return run.Outcome{Output: log.String(), Artifacts: artifacts}, nil
