@@ -28,7 +28,8 @@ type Environment struct {
 	// set the environment's own). In deploy.lambda.function and alias,
 	// {component} is the component's name, {env} the environment's and
 	// {function} the function the component names outside environments,
-	// e.g. function: "{component}-{env}".
+	// e.g. function: "{component}-{env}" (every component deploys) or
+	// "{function}-{env}" (only the components that name a function do).
 	Deploy Deploy `yaml:"deploy"`
 	// Publish overrides the publish settings in this environment.
 	Publish Publish `yaml:"publish"`
@@ -163,6 +164,9 @@ func TargetFor(ws *Workspace, c *Component, env string) (Target, error) {
 		l.Region = e.AWS.Region
 	}
 	fill := strings.NewReplacer("{component}", c.Name, "{env}", env, "{function}", function)
+	if function == "" && strings.Contains(l.Function, "{function}") {
+		l.Function = "" // a component that names no function does not deploy
+	}
 	l.Function, l.Alias = fill.Replace(l.Function), fill.Replace(l.Alias)
 	return t, nil
 }

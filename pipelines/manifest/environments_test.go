@@ -81,6 +81,14 @@ environments:
 	if _, err := TargetFor(ws, c, ""); err == nil || !strings.Contains(err.Error(), "dev, staging, prod") {
 		t.Errorf("no env: %v", err)
 	}
+	// {function} of a component that names none: no deploy there.
+	lib, _ := ParseComponent("lib/component.yaml", []byte("name: lib\nkind: go\n"))
+	if got, err := TargetFor(ws, lib, "staging"); err != nil || got.Deploy.Lambda.Function != "" {
+		t.Errorf("lib in staging deploys to %q (%v), want no function", got.Deploy.Lambda.Function, err)
+	}
+	if got, _ := TargetFor(ws, lib, "dev"); got.Deploy.Lambda.Function != "lib-dev" {
+		t.Errorf("lib in dev deploys to %q, want lib-dev", got.Deploy.Lambda.Function)
+	}
 	if _, err := TargetFor(ws, c, "qa"); err == nil || !strings.Contains(err.Error(), `no environment "qa"`) {
 		t.Errorf("unknown env: %v", err)
 	}
