@@ -86,31 +86,26 @@ func short(commit string) string {
 	return commit
 }
 
-// envTarget reads the manifests in dir and resolves component's target
-// in env.
-func envTarget(ctx context.Context, dir, component, env string) (*plan.Plan, *manifest.Component, manifest.Target, error) {
-	// The same discovery as planning: git-ignored folders, nested
-	// repositories and submodules hold no components.
-	p, err := plan.Make(ctx, plan.Options{Dir: dir, All: true})
-	if err != nil {
-		return nil, nil, manifest.Target{}, err
-	}
+// envTarget resolves component's target in env among the manifests of
+// p (an --all plan: the same discovery as planning, so git-ignored
+// folders, nested repositories and submodules hold no components).
+func envTarget(p *plan.Plan, component, env string) (manifest.Target, error) {
 	c := p.Manifests[component]
 	if c == nil {
 		names := slices.Sorted(maps.Keys(p.Manifests))
-		return nil, nil, manifest.Target{}, fmt.Errorf("no component %q (components: %s)", component, strings.Join(names, ", "))
+		return manifest.Target{}, fmt.Errorf("no component %q (components: %s)", component, strings.Join(names, ", "))
 	}
 	t, err := manifest.TargetFor(p.Workspace, c, env)
 	if err != nil {
-		return nil, nil, manifest.Target{}, err
+		return manifest.Target{}, err
 	}
 	if t.Skip {
-		return nil, nil, manifest.Target{}, fmt.Errorf("%s skips environment %s (%s: environments.%s.skip)", component, env, c.Path, env)
+		return manifest.Target{}, fmt.Errorf("%s skips environment %s (%s: environments.%s.skip)", component, env, c.Path, env)
 	}
 	if t.Deploy.Lambda.Function == "" {
-		return nil, nil, manifest.Target{}, fmt.Errorf("%s has no deploy.lambda.function in environment %s", component, env)
+		return manifest.Target{}, fmt.Errorf("%s has no deploy.lambda.function in environment %s", component, env)
 	}
-	return p, c, t, nil
+	return t, nil
 }
 
 // PromoteEnvDir deploys to environment o.To exactly the artifact
@@ -131,11 +126,15 @@ func promoteEnv(ctx context.Context, dir string, o PromoteOptions) (string, erro
 	if o.From == o.To {
 		return "", fmt.Errorf("promote %s: --from and --to are both %s", o.Component, o.To)
 	}
-	_, _, from, err := envTarget(ctx, dir, o.Component, o.From)
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, All: true})
+	if err != nil {
+		return "", err
+	}
+	from, err := envTarget(p, o.Component, o.From)
 	if err != nil {
 		return "", fmt.Errorf("promote %s: %w", o.Component, err)
 	}
-	_, _, to, err := envTarget(ctx, dir, o.Component, o.To)
+	to, err := envTarget(p, o.Component, o.To)
 	if err != nil {
 		return "", fmt.Errorf("promote %s: %w", o.Component, err)
 	}
@@ -211,7 +210,11 @@ func RollbackDir(ctx context.Context, dir string, o RollbackOptions) (string, er
 
 func rollback(ctx context.Context, dir string, o RollbackOptions) (string, error) {
 	log := logTo(o.Log)
-	_, _, t, err := envTarget(ctx, dir, o.Component, o.Env)
+	p, err := plan.Make(ctx, plan.Options{Dir: dir, All: true})
+	if err != nil {
+		return "", err
+	}
+	t, err := envTarget(p, o.Component, o.Env)
 	if err != nil {
 		return "", fmt.Errorf("rollback %s: %w", o.Component, err)
 	}
