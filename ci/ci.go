@@ -231,18 +231,29 @@ func (m *Monopipe) Release(
 }
 
 // Promote gives the image published for a component's version a new tag
-// (stable or prod) by digest, without rebuilding.
+// (stable or prod) by digest, without rebuilding; or, with --from, deploys
+// to environment --to exactly the artifact (image digest or S3 zip) the
+// component's function runs in environment --from: never a rebuild, never
+// an older commit over a newer one unless --force.
 // +cache="never"
 func (m *Monopipe) Promote(
 	ctx context.Context,
-	// The repository (its manifests say where the image is).
+	// The repository (its manifests say where the image is), with its .git.
 	// +defaultPath="/"
 	source *dagger.Directory,
 	component string,
-	// The published version, X.Y.Z.
+	// The published version, X.Y.Z (a retag; not with --from).
+	// +optional
 	version string,
-	// The new tag: stable or prod.
+	// The new tag (stable or prod), or with --from the environment.
 	to string,
+	// The environment whose artifact is promoted.
+	// +optional
+	from string,
+	// With --from: deploy even a commit older than the one --to runs, or
+	// one whose order cannot be told.
+	// +optional
+	force bool,
 	// +optional
 	awsAccessKeyId *dagger.Secret,
 	// +optional
@@ -271,12 +282,15 @@ func (m *Monopipe) Promote(
 	if err != nil {
 		return "", err
 	}
+	if from != "" && version != "" {
+		return "", fmt.Errorf("--version (a retag) and --from (an environment) do not go together")
+	}
 	c, src, err := connect(ctx, source)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	return job.Promote(ctx, src, job.PromoteOptions{Component: component, Version: version, To: to, Secrets: s.Publish})
+	return job.Promote(ctx, src, job.PromoteOptions{Component: component, Version: version, From: from, To: to, Force: force, Secrets: s.Publish})
 }
 
 // readSecrets reads the secrets that were given; their values never

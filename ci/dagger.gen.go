@@ -493,6 +493,111 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Monopipe).Ci(&parent, ctx, source, eventName, eventFile, base, head, branch, pullRequest, fork, repo, component, runUrl, githubApiUrl, githubToken, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword, npmToken, pypiToken, dryRun, secret, cacheRegistry, noCache, cacheUsername, cachePassword, noHeal)
+		case "Deploy":
+			var parent Monopipe
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var changed bool
+			if inputArgs["changed"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["changed"]), &changed)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg changed", err))
+				}
+			}
+			var all bool
+			if inputArgs["all"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["all"]), &all)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg all", err))
+				}
+			}
+			var component []string
+			if inputArgs["component"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["component"]), &component)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg component", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var env string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var awsAccessKeyId *dagger.Secret
+			if inputArgs["awsAccessKeyId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsAccessKeyId"]), &awsAccessKeyId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsAccessKeyId", err))
+				}
+			}
+			var awsSecretAccessKey *dagger.Secret
+			if inputArgs["awsSecretAccessKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSecretAccessKey"]), &awsSecretAccessKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSecretAccessKey", err))
+				}
+			}
+			var awsSessionToken *dagger.Secret
+			if inputArgs["awsSessionToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSessionToken"]), &awsSessionToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
+				}
+			}
+			var awsRoleArn string
+			if inputArgs["awsRoleArn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsRoleArn"]), &awsRoleArn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsRoleArn", err))
+				}
+			}
+			var registryUsername string
+			if inputArgs["registryUsername"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryUsername"]), &registryUsername)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryUsername", err))
+				}
+			}
+			var registryPassword *dagger.Secret
+			if inputArgs["registryPassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryPassword"]), &registryPassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryPassword", err))
+				}
+			}
+			var secret []*dagger.Secret
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			return (*Monopipe).Deploy(&parent, ctx, source, changed, all, component, base, env, force, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, registryUsername, registryPassword, secret)
 		case "Plan":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -625,6 +730,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
 				}
 			}
+			var from string
+			if inputArgs["from"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["from"]), &from)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg from", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
 			var awsAccessKeyId *dagger.Secret
 			if inputArgs["awsAccessKeyId"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["awsAccessKeyId"]), &awsAccessKeyId)
@@ -674,7 +793,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryPassword", err))
 				}
 			}
-			return (*Monopipe).Promote(&parent, ctx, source, component, version, to, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword)
+			return (*Monopipe).Promote(&parent, ctx, source, component, version, to, from, force, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken, registryUsername, registryPassword)
 		case "Release":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)
@@ -864,6 +983,69 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Monopipe).Report(&parent, ctx, source, changed, all, component, base, head, testOnly, secret)
+		case "Rollback":
+			var parent Monopipe
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var component string
+			if inputArgs["component"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["component"]), &component)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg component", err))
+				}
+			}
+			var env string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			var awsAccessKeyId *dagger.Secret
+			if inputArgs["awsAccessKeyId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsAccessKeyId"]), &awsAccessKeyId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsAccessKeyId", err))
+				}
+			}
+			var awsSecretAccessKey *dagger.Secret
+			if inputArgs["awsSecretAccessKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSecretAccessKey"]), &awsSecretAccessKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSecretAccessKey", err))
+				}
+			}
+			var awsSessionToken *dagger.Secret
+			if inputArgs["awsSessionToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSessionToken"]), &awsSessionToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
+				}
+			}
+			var awsRoleArn string
+			if inputArgs["awsRoleArn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsRoleArn"]), &awsRoleArn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsRoleArn", err))
+				}
+			}
+			var awsWebIdentityToken *dagger.Secret
+			if inputArgs["awsWebIdentityToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsWebIdentityToken"]), &awsWebIdentityToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsWebIdentityToken", err))
+				}
+			}
+			return (*Monopipe).Rollback(&parent, ctx, source, component, env, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, awsRoleArn, awsWebIdentityToken)
 		case "Test":
 			var parent Monopipe
 			err = json.Unmarshal(parentJSON, &parent)

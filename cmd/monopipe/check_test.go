@@ -73,3 +73,18 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckEnvironments: monopipe check names a component's environment
+// that monopipe.yaml does not have, with file and line.
+func TestCheckEnvironments(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit("init", map[string]string{
+		"monopipe.yaml":      "environments:\n  - name: dev\n",
+		"api/component.yaml": "name: api\nkind: go\nenvironments:\n  prod: {skip: true}\n",
+	})
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"check", "--dir", r.Dir}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "api/component.yaml:4: environments.prod: no such environment (environments: dev)") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -13,6 +13,8 @@
 //	dagger run monopipe ci [flags]
 //	dagger run monopipe release --tag TAG [flags]
 //	monopipe promote --component NAME --version X.Y.Z --to stable|prod [flags]   (no engine needed)
+//	monopipe promote --component NAME --from ENV --to ENV [--force] [flags]      (no engine needed)
+//	monopipe rollback --component NAME --env ENV [flags]                          (no engine needed)
 package main
 
 import (
@@ -38,7 +40,7 @@ other commands: monopipe check (validate the manifests), monopipe graph
 (draw the component graph), monopipe init (propose manifests for an
 existing repository), monopipe version; under ` + "`dagger run`" + `: monopipe ci
 and monopipe release (the module's functions, without compiling it);
-monopipe promote (the module's promote, without an engine);
+monopipe promote and monopipe rollback (the module's, without an engine);
 monopipe COMMAND -h for their flags.
 
 flags:
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runRelease(ctx, args[1:], stdout, stderr)
 		case "promote":
 			return runPromote(ctx, args[1:], stdout, stderr)
+		case "rollback":
+			return runRollback(ctx, args[1:], stdout, stderr)
 		case "version", "--version":
 			fmt.Fprintf(stdout, "monopipe %s\n", versionString())
 			return 0

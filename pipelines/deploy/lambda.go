@@ -48,6 +48,16 @@ type Request struct {
 	// RetryDelay is the first delay between conflict retries and between
 	// waiter polls (default 1s); it doubles up to 20s.
 	RetryDelay time.Duration
+	// Env is the environment, recorded on the function ("" for none).
+	Env string
+	// Commit is the commit deployed. When set, the function is tagged
+	// with it, the component, the environment and the code (see
+	// TagCommit), keeping the previous record for rollback.
+	Commit string
+	// Allow, when set, is asked whether Commit may replace the commit the
+	// function records, before every attempt to update it; its error
+	// refuses the deploy (see job's ordering check).
+	Allow func(ctx context.Context, deployed string) error
 }
 
 // Result is what a deploy did.
@@ -61,7 +71,16 @@ type Result struct {
 	CodeSHA256 string
 	// Version is the published version ("" when none).
 	Version string
+	// Previous is what the function ran before (its record).
+	Previous Record
+	// Retries counts the updates retried because the function changed
+	// between reading and updating it (RevisionId).
+	Retries int
 }
+
+// beforeUpdate, when set (tests), runs between reading the function and
+// updating its code: the window optimistic concurrency covers.
+var beforeUpdate func(ctx context.Context, function string)
 
 // Lambda deploys req with client and logs what it does to log.
 func Lambda(ctx context.Context, client *lambda.Client, req Request, log io.Writer) (*Result, error) {
@@ -108,21 +127,40 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 	default:
 		return nil, d.errorf("no code to deploy: need an image, an S3 zip or a zip file")
 	}
-
-	current, err := d.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &req.Function})
-	if err != nil {
-		return nil, d.apiError("GetFunction", err)
-	}
-	res := &Result{Function: req.Function, CodeSHA256: aws.ToString(current.Configuration.CodeSha256)}
-	if sameCode(current, req.Code.ImageURI, wantSHA) {
-		done, err := d.finishSkipped(ctx, res)
-		if err != nil || done {
-			return res, err
+	rec := Record{Commit: req.Commit, Code: codeTag(req.Code, wantSHA)}
+	for retries := 0; ; retries++ {
+		current, before, err := readDeployed(ctx, d.client, req.Function)
+		if err != nil {
+			return nil, d.apiError("GetFunction", err)
 		}
-	} else {
+		if deployed := before.Current.Commit; req.Allow != nil && deployed != "" {
+			if err := req.Allow(ctx, deployed); err != nil {
+				return nil, d.errorf("%w", err)
+			}
+		}
+		res := &Result{Function: req.Function, CodeSHA256: before.CodeSHA256, Previous: before.Current, Retries: retries}
+		if sameCode(current, req.Code.ImageURI, wantSHA) {
+			done, err := d.finishSkipped(ctx, res)
+			if err == nil && done {
+				err = d.recordIf(ctx, before, rec, res)
+			}
+			if err != nil || done {
+				return res, err
+			}
+			return res, d.finish(ctx, before, rec, res)
+		}
+		if beforeUpdate != nil {
+			beforeUpdate(ctx, req.Function)
+		}
+		update.RevisionId = current.Configuration.RevisionId
 		out, err := retryConflict(ctx, d, "UpdateFunctionCode", func() (*lambda.UpdateFunctionCodeOutput, error) {
 			return d.client.UpdateFunctionCode(ctx, update)
 		})
+		var changed *types.PreconditionFailedException
+		if errors.As(err, &changed) && time.Now().Before(d.deadline) {
+			fmt.Fprintf(d.log, "lambda %s: the function changed since it was read (RevisionId %s), reading it again\n", req.Function, aws.ToString(update.RevisionId))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -132,8 +170,33 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 		res.Message = "updated"
+		return res, d.finish(ctx, before, rec, res)
 	}
-	return res, d.release(ctx, res)
+}
+
+// finish publishes the version, moves the alias and records the deploy.
+func (d *deployer) finish(ctx context.Context, before *Deployed, rec Record, res *Result) error {
+	if err := d.release(ctx, res); err != nil {
+		return err
+	}
+	return d.recordIf(ctx, before, rec, res)
+}
+
+// recordIf records the deploy on the function when the request names a
+// commit and the record would change.
+func (d *deployer) recordIf(ctx context.Context, before *Deployed, rec Record, res *Result) error {
+	if d.req.Commit == "" {
+		return nil
+	}
+	rec.Version = res.Version
+	if rec == before.Current && before.Component == d.req.Component && before.Env == d.req.Env {
+		return nil
+	}
+	if err := d.record(ctx, before, rec); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.log, "lambda %s: recorded commit %s\n", d.req.Function, rec.Commit)
+	return nil
 }
 
 // finishSkipped handles a function that already runs the code. It reports

@@ -48,9 +48,11 @@ func makeZip(t testing.TB, content string) string {
 // lambdaEnv is moto behind a proxy, with an image function and a zip
 // function.
 type lambdaEnv struct {
-	proxy  *mototest.Proxy
-	client *lambda.Client
-	cfg    aws.Config
+	// endpoint is moto's own.
+	endpoint string
+	proxy    *mototest.Proxy
+	client   *lambda.Client
+	cfg      aws.Config
 }
 
 func newLambdaEnv(tb testing.TB) *lambdaEnv {
@@ -59,7 +61,7 @@ func newLambdaEnv(tb testing.TB) *lambdaEnv {
 	role := mototest.CreateLambdaRole(tb, endpoint, "lambda-exec")
 	proxy := mototest.NewProxy(tb, endpoint)
 	cfg := mototest.Config(tb, proxy.URL)
-	e := &lambdaEnv{proxy: proxy, client: lambda.NewFromConfig(cfg), cfg: cfg}
+	e := &lambdaEnv{endpoint: endpoint, proxy: proxy, client: lambda.NewFromConfig(cfg), cfg: cfg}
 	ctx := context.Background()
 	_, err := e.client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("api-img"), Role: aws.String(role), PackageType: types.PackageTypeImage,

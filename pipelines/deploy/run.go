@@ -6,7 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/monopipe/monopipe/pipelines/awsconf"
 	"github.com/monopipe/monopipe/pipelines/manifest"
@@ -28,6 +30,17 @@ type Input struct {
 	Credentials awsconf.Credentials
 	// RetryDelay overrides Request.RetryDelay (tests).
 	RetryDelay time.Duration
+	// Env is the environment deployed to ("" without environments).
+	Env string
+	// Account, when set, is the AWS account the credentials must be in.
+	Account string
+	// Manual deploys whatever Config's on says: the deploy was asked for
+	// (dagger call deploy, promote).
+	Manual bool
+	// Commit and Allow go to Request: the commit recorded on the
+	// function and the ordering check.
+	Commit string
+	Allow  func(ctx context.Context, deployed string) error
 }
 
 // Plan is what a deploy would do.
@@ -35,6 +48,8 @@ type Plan struct {
 	// Due is false when the deploy does not run; Reason says why either way.
 	Due    bool   `json:"due"`
 	Reason string `json:"reason"`
+	// Env is the environment ("" without environments).
+	Env string `json:"env,omitempty"`
 	// Function and Code describe the update ("" when not due).
 	Function string `json:"function,omitempty"`
 	Code     string `json:"code,omitempty"`
@@ -44,7 +59,11 @@ func (p Plan) String() string {
 	if !p.Due {
 		return "no deploy: " + p.Reason
 	}
-	return fmt.Sprintf("lambda %s <- %s (%s)", p.Function, p.Code, p.Reason)
+	env := ""
+	if p.Env != "" {
+		env = " in " + p.Env
+	}
+	return fmt.Sprintf("lambda %s%s <- %s (%s)", p.Function, env, p.Code, p.Reason)
 }
 
 // PlanFor decides whether and what to deploy, without any request.
@@ -53,15 +72,20 @@ func PlanFor(in Input) (Plan, Request, error) {
 	if c.Lambda.Function == "" {
 		return Plan{Reason: "no deploy.lambda.function configured"}, Request{}, nil
 	}
-	if err := c.Validate(); err != nil {
+	v := c
+	v.On = nil // checked where it was read: an environment's takes manual too
+	if err := v.Validate(); err != nil {
 		return Plan{}, Request{}, fmt.Errorf("deploy %s: %w", in.Component, err)
 	}
-	due, reason := Due(c.On, in.When)
+	due, reason := true, "on request"
+	if !in.Manual {
+		due, reason = Due(c.On, in.When)
+	}
 	if !due {
-		return Plan{Reason: reason}, Request{}, nil
+		return Plan{Reason: reason, Env: in.Env}, Request{}, nil
 	}
 	req := Request{Component: in.Component, Function: c.Lambda.Function, PublishVersion: c.Lambda.PublishVersion,
-		Alias: c.Lambda.Alias, RetryDelay: in.RetryDelay}
+		Alias: c.Lambda.Alias, RetryDelay: in.RetryDelay, Env: in.Env, Commit: in.Commit, Allow: in.Allow}
 	if c.Lambda.Timeout != "" {
 		req.Timeout, _ = time.ParseDuration(c.Lambda.Timeout) // checked by Validate
 	}
@@ -92,7 +116,7 @@ func PlanFor(in Input) (Plan, Request, error) {
 	if !have {
 		return Plan{}, Request{}, fmt.Errorf("deploy %s: lambda %s: deploy.lambda.code is %s, but this build published no such code", in.Component, c.Lambda.Function, code)
 	}
-	return Plan{Due: true, Reason: reason, Function: c.Lambda.Function, Code: desc}, req, nil
+	return Plan{Due: true, Reason: reason, Env: in.Env, Function: c.Lambda.Function, Code: desc}, req, nil
 }
 
 // Run deploys in, or with dryRun only returns the plan. Result is nil when
@@ -101,7 +125,11 @@ func Run(ctx context.Context, in Input, dryRun bool, log io.Writer) (Plan, *Resu
 	plan, req, err := PlanFor(in)
 	if err != nil || !plan.Due {
 		if err == nil {
-			fmt.Fprintf(log, "%s: %s\n", in.Component, plan)
+			name := in.Component
+			if in.Env != "" {
+				name += " in " + in.Env
+			}
+			fmt.Fprintf(log, "%s: %s\n", name, plan)
 		}
 		return plan, nil, err
 	}
@@ -109,11 +137,31 @@ func Run(ctx context.Context, in Input, dryRun bool, log io.Writer) (Plan, *Resu
 		fmt.Fprintf(log, "dry run: would deploy %s\n", plan)
 		return plan, nil, nil
 	}
-	l := in.Config.Lambda
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: l.Region, Endpoint: l.Endpoint, Credentials: in.Credentials, RoleARN: l.RoleARN})
+	client, err := Client(ctx, in.Config.Lambda, in.Credentials, in.Account)
 	if err != nil {
-		return plan, nil, fmt.Errorf("deploy %s: lambda %s: %w", in.Component, l.Function, err)
+		return plan, nil, fmt.Errorf("deploy %s: %w", in.Component, err)
 	}
-	res, err := Lambda(ctx, lambda.NewFromConfig(cfg), req, log)
+	res, err := Lambda(ctx, client, req, log)
 	return plan, res, err
+}
+
+// Client is the Lambda client of a deploy section: its region, endpoint
+// and role, with creds (zero: the AWS chain). With account set, it checks
+// first (STS GetCallerIdentity) that the credentials are that account's,
+// so that a deploy meant for dev never lands in prod's account.
+func Client(ctx context.Context, l manifest.Lambda, creds awsconf.Credentials, account string) (*lambda.Client, error) {
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: l.Region, Endpoint: l.Endpoint, Credentials: creds, RoleARN: l.RoleARN})
+	if err != nil {
+		return nil, fmt.Errorf("lambda %s: %w", l.Function, err)
+	}
+	if account != "" {
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, fmt.Errorf("lambda %s: check the AWS account: GetCallerIdentity failed (%s): %w", l.Function, ErrorCode(err), err)
+		}
+		if got := aws.ToString(id.Account); got != account {
+			return nil, fmt.Errorf("lambda %s: the credentials are for AWS account %s, the environment's aws.account is %s", l.Function, got, account)
+		}
+	}
+	return lambda.NewFromConfig(cfg), nil
 }

@@ -292,12 +292,16 @@ func Diff(a, b *Digest) Changes {
 func (c Changes) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Changed) == 0 }
 
 // settingsMemo remembers manifest.Settings for components that set no
-// publish, deploy, release or build.secrets section of their own, by the image keys
+// publish, deploy, release, build.secrets or environments section of their own, in a
+// workspace without environments, by the image keys
 // their kind uses: thousands of components share a few answers.
 type settingsMemo map[string][]string
 
 func (m settingsMemo) of(ws *manifest.Workspace, c *manifest.Component) []string {
-	if !reflect.ValueOf(c.Publish).IsZero() || !reflect.ValueOf(c.Deploy).IsZero() || !reflect.ValueOf(c.Release).IsZero() || len(c.Build.Secrets) > 0 {
+	// Environments' templates ({component}) make every component's
+	// settings its own.
+	if !reflect.ValueOf(c.Publish).IsZero() || !reflect.ValueOf(c.Deploy).IsZero() || !reflect.ValueOf(c.Release).IsZero() || len(c.Build.Secrets) > 0 ||
+		len(ws.Environments) > 0 || len(c.Environments) > 0 {
 		return manifest.Settings(ws, c)
 	}
 	key := strings.Join(c.ImageKeys(), ",")

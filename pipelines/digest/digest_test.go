@@ -418,3 +418,26 @@ func TestSameInEveryMode(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvironmentSettings: a component's settings in each environment it
+// does not skip are inputs, per component (templates name it), and a
+// change to an environment it skips is not.
+func TestEnvironmentSettings(t *testing.T) {
+	r := newRepo(t)
+	envs := fixture["monopipe.yaml"] + "environments:\n  - name: dev\n    deploy: {lambda: {function: \"{component}-dev\"}}\n  - name: prod\n    deploy: {lambda: {region: eu-west-1}}\n"
+	r.Commit("environments", map[string]string{"monopipe.yaml": envs,
+		"components/web/component.yaml": "name: web\nkind: node\nenvironments:\n  prod: {skip: true}\n"})
+	api := lines(digestOf(t, r.Dir, "HEAD", "api"))
+	if !strings.Contains(api, `setting environments.dev.deploy.lambda.function="api-dev"`) || strings.Contains(api, "greet-dev") {
+		t.Errorf("api's inputs (after greet's, of the same kind) lack its own function in dev:\n%s", api)
+	}
+	web := digestOf(t, r.Dir, "HEAD", "web")
+	apiBefore := digestOf(t, r.Dir, "HEAD", "api")
+	r.Commit("prod region", map[string]string{"monopipe.yaml": strings.Replace(envs, "eu-west-1", "eu-north-1", 1)})
+	if after := digestOf(t, r.Dir, "HEAD", "web"); after.Sum != web.Sum {
+		t.Errorf("web skips prod, yet its digest changed: %+v", digest.Diff(web, after))
+	}
+	if after := digestOf(t, r.Dir, "HEAD", "api"); after.Sum == apiBefore.Sum {
+		t.Error("api deploys to prod, yet prod's region did not change its digest")
+	}
+}

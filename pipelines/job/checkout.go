@@ -46,22 +46,32 @@ func export(ctx context.Context, d *dagger.Directory) (string, error) {
 //     planning refuses with detect.ErrNeedsWorktree (submodules, nested
 //     repositories, links to changed files).
 func planCopy(ctx context.Context, client *dagger.Client, source *dagger.Directory, worktree bool, plan func(dir string, u *detect.Uncommitted) error) error {
+	dir, err := planCopyKept(ctx, client, source, worktree, plan)
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	return err
+}
+
+// planCopyKept is planCopy that keeps the copy, for the caller to remove
+// ("" when there is none): a CI run decides the order of its deploys in
+// its history (see orderCheck).
+func planCopyKept(ctx context.Context, client *dagger.Client, source *dagger.Directory, worktree bool, plan func(dir string, u *detect.Uncommitted) error) (string, error) {
 	dir, u, why := partialCopy(ctx, client, source, worktree)
 	if why == nil {
 		err := plan(dir, u)
-		os.RemoveAll(dir)
 		if !errors.Is(err, detect.ErrNeedsWorktree) {
-			return err
+			return dir, err
 		}
+		os.RemoveAll(dir)
 		why = err
 	}
 	fmt.Fprintf(os.Stderr, "monopipe: planning on a copy of the whole repository: %v\n", why)
 	dir, err := export(ctx, source)
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer os.RemoveAll(dir)
-	return plan(dir, nil)
+	return dir, plan(dir, nil)
 }
 
 // partialCopy exports the git folder, and with worktree the working

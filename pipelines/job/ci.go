@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"dagger.io/dagger"
 
@@ -139,6 +140,9 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 			GitHubAPI: o.GitHubAPI, DryRun: o.DryRun, Concurrency: o.Concurrency, Log: o.Log})
 	}
 	sp, err := planBuildSource(ctx, client, source, t, o.Components, o.Cache, o.log())
+	if sp.dir != "" {
+		defer os.RemoveAll(sp.dir)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +190,7 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		}
 		defer sh.close()
 		sh.ship, sh.commit, sh.branch, sh.when = ship, p.HeadCommit, t.Branch, when
+		sh.repoDir = sp.dir
 		sh.provenance = sp.provenance
 		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 		rc.shipFrom(sh)
@@ -227,11 +232,15 @@ type sourcePlan struct {
 	decision   trigger.Decision
 	repo       string // see repoOf
 	provenance oci.Provenance
+	// dir is the copy planned on (its .git at least), kept for the order
+	// of deploys (see orderCheck); the caller removes it.
+	dir string
 }
 
-// planBuildSource is planBuild on the repository in source (see planCopy).
+// planBuildSource is planBuild on the repository in source (see
+// planCopyKept); the caller removes sp.dir.
 func planBuildSource(ctx context.Context, client *dagger.Client, source *dagger.Directory, t trigger.Trigger, components []string, cache CacheOptions, log io.Writer) (sp sourcePlan, err error) {
-	err = planCopy(ctx, client, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
+	sp.dir, err = planCopyKept(ctx, client, source, trigger.Decide(t, "").Head == "", func(dir string, u *detect.Uncommitted) (err error) {
 		if sp.plan, sp.decision, err = planBuild(ctx, dir, u, t, components, cache); err != nil {
 			return err
 		}
@@ -283,6 +292,9 @@ func CIPlan(ctx context.Context, client *dagger.Client, source *dagger.Directory
 		return none, err
 	}
 	sp, err := planBuildSource(ctx, client, source, t, o.Components, o.Cache, io.Discard)
+	if sp.dir != "" {
+		os.RemoveAll(sp.dir)
+	}
 	return sp.plan, err
 }
 
@@ -309,8 +321,20 @@ func shipsAny(comps []plan.Component, ship func(plan.Component) (bool, string)) 
 	return false
 }
 
-// deployOn is a component's deploy.on, falling back to the workspace's.
+// deployOn is when a component deploys: its deploy.on, falling back to
+// the workspace's; with environments, every "on" of the environments it
+// does not skip.
 func deployOn(ws *manifest.Workspace, c *manifest.Component) []string {
+	if c != nil && len(ws.Environments) > 0 {
+		on := []string{manifest.DeployOnManual}
+		if ts, err := manifest.Targets(ws, c); err == nil {
+			for _, t := range ts {
+				on = append(on, t.On...)
+			}
+		}
+		slices.Sort(on)
+		return slices.Compact(on)
+	}
 	if c != nil && len(c.Deploy.On) > 0 {
 		return c.Deploy.On
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -15,22 +16,36 @@ import (
 	"github.com/monopipe/monopipe/pipelines/publish"
 )
 
-// PromoteOptions say which published image gets which new tag.
+// PromoteOptions say what to promote: with From, the artifact one
+// environment runs to another (PromoteEnvDir); else the published image
+// of a release version to a new tag.
 type PromoteOptions struct {
 	Component string
 	// Version is the published release version, X.Y.Z (a leading "v" is
-	// dropped).
+	// dropped); for a retag.
 	Version string
-	// To is the new tag, one of publish.PromoteTags.
-	To      string
+	// From is the environment whose artifact is promoted.
+	From string
+	// To is the environment promoted to (with From), else the new tag, one
+	// of publish.PromoteTags.
+	To string
+	// Force promotes even an older commit than the one To runs, or one
+	// whose order cannot be told (see orderCheck).
+	Force   bool
 	Secrets publish.Secrets
 	// Log receives progress (default os.Stderr).
 	Log io.Writer
+
+	// reporter, when set, is told about the deployment.
+	reporter deploymentReporter
+	// retryDelay overrides deploy.Request.RetryDelay (tests).
+	retryDelay time.Duration
 }
 
 // Promote gives the image published for a component's release version a
-// new tag (stable, prod) by digest, without rebuilding: the registry
-// settings come from the manifests in source. It returns what it did.
+// new tag (stable, prod) by digest, or with o.From deploys the artifact
+// one environment runs to another, without rebuilding: the settings come
+// from the manifests in source. It returns what it did.
 func Promote(ctx context.Context, source *dagger.Directory, o PromoteOptions) (string, error) {
 	dir, err := Checkout(ctx, source)
 	if err != nil {
@@ -42,6 +57,12 @@ func Promote(ctx context.Context, source *dagger.Directory, o PromoteOptions) (s
 
 // PromoteDir is Promote on a repository on local disk.
 func PromoteDir(ctx context.Context, dir string, o PromoteOptions) (string, error) {
+	if o.From != "" {
+		return PromoteEnvDir(ctx, dir, o)
+	}
+	if o.Version == "" {
+		return "", fmt.Errorf("promote %s: give --version (a retag to %s) or --from (an environment)", o.Component, o.To)
+	}
 	all := Secrets{Publish: o.Secrets}
 	all.exchangeAWS(ctx, logTo(o.Log))
 	o.Secrets = all.Publish

@@ -87,6 +87,7 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	defer sh.close()
 	sh.ship = func(plan.Component) (bool, string) { return true, "" }
 	sh.commit, sh.version, sh.when = rel.Commit, rel.Version.String(), deploy.When{Release: true}
+	sh.repoDir = dir
 	sh.provenance = provenanceOf(dir, rel.Commit, o.Repo, log)
 	sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
 	if !rel.Deploy() {

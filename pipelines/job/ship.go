@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -47,6 +48,19 @@ type shipper struct {
 	noDeploy string
 	secrets  publish.Secrets
 	dryRun   bool
+	// env, when set, is the one environment this run ships to, on
+	// request (the laptop loop): publish uses its publish settings and
+	// deploy its deploy settings, whatever its on says.
+	env string
+	// repoDir is a copy of the repository (its .git) that decides the
+	// order of deploys (see orderCheck); "" checks no order. force deploys
+	// older commits too.
+	repoDir string
+	force   bool
+	// reporter, when set, is told about each deploy to an environment.
+	reporter deploymentReporter
+	// retryDelay overrides deploy.Request.RetryDelay (tests).
+	retryDelay time.Duration
 	// tmp holds the exported outputs; the caller removes it.
 	tmp string
 	// exportImage writes a component's image as an OCI tarball at path
@@ -118,6 +132,14 @@ func (s *shipper) publish(ctx context.Context, c plan.Component) (run.Outcome, e
 		return run.Outcome{Skipped: why}, nil
 	}
 	cfg, err := s.ws.Publish.Merge(c.Manifest.Publish)
+	if s.env != "" {
+		var t manifest.Target
+		t, err = manifest.TargetFor(s.ws, c.Manifest, s.env)
+		if err == nil && t.Skip {
+			return run.Outcome{Skipped: "skips environment " + s.env}, nil
+		}
+		cfg = t.Publish
+	}
 	if err != nil {
 		return run.Outcome{}, err
 	}
@@ -155,11 +177,52 @@ func (s *shipper) deploy(ctx context.Context, c plan.Component) (run.Outcome, er
 	if s.noDeploy != "" {
 		return run.Outcome{Skipped: s.noDeploy}, nil
 	}
-	cfg, err := s.ws.Deploy.Merge(c.Manifest.Deploy)
+	var ts []manifest.Target
+	var err error
+	if s.env == "" {
+		ts, err = manifest.Targets(s.ws, c.Manifest)
+	} else {
+		var t manifest.Target
+		t, err = manifest.TargetFor(s.ws, c.Manifest, s.env)
+		if err == nil && t.Skip {
+			return run.Outcome{Skipped: fmt.Sprintf("skips environment %s", s.env)}, nil
+		}
+		ts = []manifest.Target{t}
+	}
 	if err != nil {
 		return run.Outcome{}, err
 	}
-	in := deploy.Input{Component: c.Name, Config: cfg, When: s.when, Credentials: s.secrets.AWS}
+	if len(ts) == 0 {
+		return run.Outcome{Skipped: "skips every environment"}, nil
+	}
+	var log bytes.Buffer
+	var artifacts, skipped []string
+	for _, t := range ts {
+		a, why, err := s.deployTarget(ctx, c, t, &log)
+		if err != nil {
+			return run.Outcome{Output: log.String()}, err
+		}
+		if why != "" {
+			skipped = append(skipped, why)
+		}
+		artifacts = append(artifacts, a...)
+	}
+	if len(skipped) == len(ts) { // none was due
+		return run.Outcome{Output: log.String(), Skipped: strings.Join(skipped, "; ")}, nil
+	}
+	return run.Outcome{Output: log.String(), Artifacts: artifacts}, nil
+}
+
+// deployTarget deploys c to one target (an environment, or the one deploy
+// section): it returns the artifacts, or why it did not deploy.
+func (s *shipper) deployTarget(ctx context.Context, c plan.Component, t manifest.Target, log *bytes.Buffer) ([]string, string, error) {
+	cfg := t.Deploy
+	cfg.On = t.On
+	in := deploy.Input{Component: c.Name, Config: cfg, When: s.when, Credentials: s.secrets.AWS, Env: t.Env, Account: t.Account,
+		Manual: s.env != "", Commit: s.commit, RetryDelay: s.retryDelay}
+	if s.repoDir != "" && s.commit != "" {
+		in.Allow = orderCheck(s.repoDir, s.commit, s.force, log)
+	}
 	s.mu.Lock()
 	pub := s.published[c.Name]
 	s.mu.Unlock()
@@ -173,21 +236,34 @@ func (s *shipper) deploy(ctx context.Context, c plan.Component) (run.Outcome, er
 	if code := cfg.Lambda.Code; cfg.Lambda.Function != "" && (code == manifest.LambdaCodeZip || code == "" && in.Image == "" && in.S3Bucket == "") {
 		out, err := s.outputs(ctx, c.Name, false, true)
 		if err != nil {
-			return run.Outcome{}, err
+			return nil, "", err
 		}
 		in.ZipFile = zipFile(out.files)
 	}
-	var log bytes.Buffer
-	p, res, err := deploy.Run(ctx, in, s.dryRun, &log)
+	done := func(bool, string) {}
+	if p, _, err := deploy.PlanFor(in); err == nil && p.Due && !s.dryRun && t.Env != "" {
+		done = startDeployment(ctx, s.reporter, c.Name, t.Env, s.commit, log)
+	}
+	p, res, err := deploy.Run(ctx, in, s.dryRun, log)
 	switch {
 	case err != nil:
-		return run.Outcome{Output: log.String()}, err
+		done(false, err.Error())
+		return nil, "", err
 	case !p.Due:
-		return run.Outcome{Output: log.String(), Skipped: p.Reason}, nil
+		if t.Env != "" {
+			return nil, t.Env + ": " + p.Reason, nil
+		}
+		return nil, p.Reason, nil
 	case res == nil: // dry run
-		return run.Outcome{Output: log.String()}, nil
+		return nil, "", nil
 	}
-	return run.Outcome{Output: log.String() + res.Message + "\n", Artifacts: []string{"lambda " + res.Function + " " + res.CodeSHA256}}, nil
+	fmt.Fprintln(log, res.Message)
+	done(true, resultLine(res, s.commit))
+	a := "lambda " + res.Function + " " + res.CodeSHA256
+	if t.Env != "" {
+		a = t.Env + ": " + a
+	}
+	return []string{a}, "", nil
 }
 
 // outputs exports what is asked of a component's outputs, once each.

@@ -56,6 +56,10 @@ type Workspace struct {
 	Deploy Deploy `yaml:"deploy"`
 	// Release holds workspace-wide release defaults.
 	Release Release `yaml:"release"`
+	// Environments are the places components deploy to (dev, staging,
+	// prod), in promotion order. Without them the deploy section is the
+	// one place components deploy to.
+	Environments []Environment `yaml:"environments"`
 	// Submodules says which working-tree changes inside a submodule count,
 	// as git's --ignore-submodules: none (the default when git's own
 	// configuration says nothing: new commits, modified and untracked
@@ -119,6 +123,9 @@ type Component struct {
 	Publish Publish `yaml:"publish"`
 	Deploy  Deploy  `yaml:"deploy"`
 	Release Release `yaml:"release"`
+	// Environments changes or skips monopipe.yaml's environments for this
+	// component, by name: {prod: {skip: true}}.
+	Environments map[string]ComponentEnvironment `yaml:"environments"`
 
 	// Dir is the component's folder, repo-relative with forward slashes
 	// ("." for the repository root).
@@ -127,6 +134,8 @@ type Component struct {
 	Path string `yaml:"-"`
 	// Lines maps a dependsOn entry to its line in the file, for errors.
 	Lines map[string]int `yaml:"-"`
+	// EnvLines maps an environments entry to its line, for errors.
+	EnvLines map[string]int `yaml:"-"`
 }
 
 // MaxNameLength is the longest component name: names become image
@@ -155,6 +164,9 @@ func ParseWorkspace(name string, data []byte) (*Workspace, error) {
 		return nil, err
 	}
 	if err := validateSecrets(name, root, ws.Build.Secrets); err != nil {
+		return nil, err
+	}
+	if err := validateEnvironments(name, root, ws.Environments); err != nil {
 		return nil, err
 	}
 	if rel := mappingValue(root, "release"); rel != nil {
@@ -202,6 +214,7 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 	c.Path = p
 	c.Dir = path.Dir(p)
 	c.Lines = dependsOnLines(root)
+	c.EnvLines = envLines(root)
 	if err := checkDependsOn(p, root); err != nil {
 		return nil, err
 	}
@@ -221,6 +234,9 @@ func ParseComponent(p string, data []byte) (*Component, error) {
 		return nil, err
 	}
 	if err := validateDagger(p, root, c); err != nil {
+		return nil, err
+	}
+	if err := validateComponentEnvironments(p, root, c.Environments); err != nil {
 		return nil, err
 	}
 	if c.Release.Branches != nil {

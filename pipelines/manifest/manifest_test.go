@@ -17,7 +17,7 @@ func TestParseComponentErrors(t *testing.T) {
 		{"tab", "name: a\n\tkind: go\n", "c/component.yaml:2: found a tab character"},
 		{"error on the first line", "a: b: c\n", "c/component.yaml:1: mapping values are not allowed"},
 		{"unterminated quote", "name: 'x\n", "c/component.yaml:2: found unexpected end of stream"},
-		{"unknown key", "name: a\nkind: go\nnmae: b\n", `c/component.yaml:3: unknown key "nmae" (valid keys: build, dependsOn, deploy, ignore, inputs, kind, name, publish, release, test)`},
+		{"unknown key", "name: a\nkind: go\nnmae: b\n", `c/component.yaml:3: unknown key "nmae" (valid keys: build, dependsOn, deploy, environments, ignore, inputs, kind, name, publish, release, test)`},
 		{"unknown nested key", "name: a\nkind: go\ntest:\n  skip: true\n  comand: [x]\n", `c/component.yaml:5: unknown key "comand"`},
 		{"wrong type", "name: a\nkind: go\ndependsOn: x\n", "c/component.yaml:3: cannot unmarshal !!str `x` into []string"},
 		{"not a mapping", "- a\n- b\n", "c/component.yaml:1: expected a mapping of keys"},

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"dario.cat/mergo"
@@ -34,6 +35,8 @@ const (
 // LatestValues lists the values ImagePublish.Latest accepts (empty: never).
 var LatestValues = []string{LatestNever, LatestBase, LatestRelease}
 
+var tagSuffixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
+
 // GenericMethods lists the values GenericPublish.Method accepts, in any
 // case (empty: PUT).
 var GenericMethods = []string{"PUT", "POST"}
@@ -54,6 +57,11 @@ type ImagePublish struct {
 	// an alias moves only forward: a backport 1.1.5 after 1.2.0 moves 1.1,
 	// not 1 or latest.
 	SemverAliases bool `yaml:"semverAliases"`
+	// TagSuffix is appended to the commit and branch tags, e.g. "-dev" in
+	// a dev environment's publish section, so that a laptop's push never
+	// moves the tag CI gives the same commit: letters, digits, '_', '.'
+	// and '-', at most 32.
+	TagSuffix string `yaml:"tagSuffix"`
 	// Insecure talks plain HTTP to the registry.
 	Insecure bool `yaml:"insecure"`
 	// ECR gets credentials from AWS ECR.
@@ -138,6 +146,9 @@ func (p Publish) Merge(override Publish) (Publish, error) {
 func (p Publish) Validate() error {
 	if err := oneOf("publish.image.latest", p.Image.Latest, append([]string{""}, LatestValues...)...); err != nil {
 		return err
+	}
+	if s := p.Image.TagSuffix; s != "" && !tagSuffixRE.MatchString(s) {
+		return fmt.Errorf("publish.image.tagSuffix %q: want at most 32 letters, digits, '_', '.' or '-'", s)
 	}
 	return oneOf("publish.generic.method", strings.ToUpper(p.Generic.Method), append([]string{""}, GenericMethods...)...)
 }

@@ -16,7 +16,7 @@ import (
 var (
 	// perComponentKeys are defaults that components inherit (see
 	// SettingsChanges).
-	perComponentKeys = map[string]bool{"images": true, "build": true, "publish": true, "deploy": true, "release": true}
+	perComponentKeys = map[string]bool{"images": true, "build": true, "publish": true, "deploy": true, "release": true, "environments": true}
 	// noBuildKeys change nothing that is built, published or deployed.
 	noBuildKeys = map[string]bool{"fullRebuildMarker": true, "cache": true}
 )
@@ -44,7 +44,10 @@ func WorkspaceChanges(base, head *Workspace) []string {
 // component c builds, publishes, deploys or releases: the base images its
 // kind uses (unless build.image replaces them), the publish, deploy and
 // release settings it inherits (a key its own section sets overrides the
-// default, as Merge does) and the workspace build.secrets it gets.
+// default, as Merge does), the workspace build.secrets it gets, and its
+// settings in each environment it does not skip
+// (environments.prod.deploy.lambda.function; environments.prod alone when
+// the environment was added or removed).
 func SettingsChanges(base, head *Workspace, c *Component) []string {
 	var out []string
 	for _, k := range c.ImageKeys() {
@@ -67,7 +70,57 @@ func SettingsChanges(base, head *Workspace, c *Component) []string {
 	if workspaceSecrets(base, c) != workspaceSecrets(head, c) {
 		out = append(out, "build.secrets")
 	}
+	eb, eh := envSettingsOf(base, c), envSettingsOf(head, c)
+	for _, name := range envUnion(base, head) {
+		b, inB := eb[name]
+		h, inH := eh[name]
+		switch {
+		case inB != inH:
+			out = append(out, "environments."+name)
+		case inB:
+			out = appendChanged(out, "environments."+name, b.s, h.s, b.err != nil || h.err != nil)
+		}
+	}
 	return out
+}
+
+// envSettings are the settings of a component in one environment that
+// SettingsChanges compares.
+type envSettings struct {
+	On      []string `yaml:"on"`
+	Account string   `yaml:"account"`
+	Deploy  Deploy   `yaml:"deploy"`
+	Publish Publish  `yaml:"publish"`
+}
+
+type envResult struct {
+	s   envSettings
+	err error
+}
+
+// envSettingsOf maps each environment of ws that c does not skip to c's
+// settings there.
+func envSettingsOf(ws *Workspace, c *Component) map[string]envResult {
+	out := map[string]envResult{}
+	for _, e := range ws.Environments {
+		t, err := TargetFor(ws, c, e.Name)
+		if err == nil && t.Skip {
+			continue
+		}
+		out[e.Name] = envResult{s: envSettings{On: t.On, Account: t.Account, Deploy: t.Deploy, Publish: t.Publish}, err: err}
+	}
+	return out
+}
+
+// envUnion lists the environment names of a and b, a's order first.
+func envUnion(a, b *Workspace) []string {
+	names := a.EnvironmentNames()
+	for _, n := range b.EnvironmentNames() {
+		if a.Environment(n) == nil {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // workspaceSecrets is the part of BuildSecrets(ws, c) that comes from the
@@ -214,6 +267,12 @@ func Settings(ws *Workspace, c *Component) []string {
 	out = appendLeaves(out, "release", reflect.ValueOf(r), err)
 	if sec := workspaceSecrets(ws, c); sec != "" {
 		out = append(out, "build.secrets="+sec)
+	}
+	envs := envSettingsOf(ws, c)
+	for _, name := range ws.EnvironmentNames() {
+		if e, ok := envs[name]; ok {
+			out = appendLeaves(out, "environments."+name, reflect.ValueOf(e.s), e.err)
+		}
 	}
 	sort.Strings(out)
 	return out

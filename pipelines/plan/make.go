@@ -61,6 +61,9 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEnvironments(ws, comps); err != nil {
+		return nil, err
+	}
 	if err := checkNames(g, opts.Components); err != nil {
 		return nil, err
 	}
@@ -308,4 +311,15 @@ func selectComponents(g *graph.Graph, reasons map[string][]string, names []strin
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// checkEnvironments reports a component's environments entry that names
+// no environment of the workspace.
+func checkEnvironments(ws *manifest.Workspace, comps []*manifest.Component) error {
+	for _, c := range comps {
+		if err := manifest.CheckEnvironments(ws, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

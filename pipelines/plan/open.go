@@ -74,6 +74,9 @@ func open(ctx context.Context, repo *detect.Repo, head string) (*Manifests, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEnvironments(ws, comps); err != nil {
+		return nil, err
+	}
 	m := &Manifests{Workspace: ws, Components: comps, Graph: g, FS: fsys, repo: repo}
 	if res != nil {
 		m.Files = res.Files

@@ -104,6 +104,15 @@ func TestWorkspaceSettings(t *testing.T) {
 				r.Commit("broken", map[string]string{"monopipe.yaml": "images: [\n"})
 				r.Commit("fixed", map[string]string{"monopipe.yaml": workspaceFixture["monopipe.yaml"]})
 			}, head: "HEAD", want: workspaceAll, all: true, reason: "monopipe.yaml at base cannot be read"},
+		{name: "an environment's setting affects the components that do not skip it",
+			setup: func(t *testing.T, r *gittest.Repo) {
+				envs := workspaceFixture["monopipe.yaml"] + "environments:\n  - name: dev\n    deploy: {lambda: {function: \"{component}-dev\"}}\n"
+				r.Commit("envs", map[string]string{"monopipe.yaml": envs, "own/component.yaml": "name: own\nkind: go\npublish:\n  image: {registry: own.example.com}\nenvironments:\n  dev: {skip: true}\n"})
+				r.Commit("template", map[string]string{"monopipe.yaml": strings.Replace(envs, "{component}-dev", "dev-{component}", 1)})
+			}, head: "HEAD", want: []string{"dockapp", "goapp", "nodeapp", "pyapp", "root", "tool"}, reason: "monopipe.yaml: environments.dev.deploy.lambda.function changed"},
+		{name: "a new environment affects every component",
+			setup: edit("release:", "environments:\n  - name: prod\nrelease:"), head: "HEAD",
+			want: workspaceAll, reason: "monopipe.yaml: environments.prod changed"},
 		{name: "an uncommitted settings change",
 			setup: func(t *testing.T, r *gittest.Repo) {
 				r.Commit("empty", nil)

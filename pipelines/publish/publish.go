@@ -258,7 +258,7 @@ func (p *planner) planImage() error {
 		return err
 	}
 	tags, err := oci.Tags(oci.TagInput{Commit: p.in.Commit, Branch: p.in.Branch, BaseBranch: p.in.BaseBranch,
-		Version: p.in.Version, SemverAliases: c.SemverAliases, Latest: c.Latest})
+		Version: p.in.Version, SemverAliases: c.SemverAliases, Latest: c.Latest, Suffix: c.TagSuffix})
 	if err != nil {
 		return err
 	}

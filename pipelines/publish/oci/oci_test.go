@@ -31,6 +31,7 @@ func TestTags(t *testing.T) {
 		err  string
 	}{
 		{name: "base branch", in: TagInput{Commit: sha, Branch: "main", BaseBranch: "main"}, want: []Tag{{Name: "0123456"}}},
+		{name: "suffix", in: TagInput{Commit: sha, Branch: "feature/x", BaseBranch: "main", Suffix: "-dev"}, want: []Tag{{Name: "0123456-dev"}, {Name: "feature-x-dev"}}},
 		{name: "base branch latest", in: TagInput{Commit: sha, Branch: "main", BaseBranch: "main", Latest: "base"}, want: []Tag{{Name: "0123456"}, {Name: "latest"}}},
 		{name: "feature branch", in: TagInput{Commit: sha, Branch: "Feature/JIRA-12_new..thing", BaseBranch: "main", Latest: "base"},
 			want: []Tag{{Name: "0123456"}, {Name: "feature-jira-12_new..thing"}}},

@@ -55,6 +55,9 @@ type TagInput struct {
 	SemverAliases bool
 	// Latest is manifest.ImagePublish.Latest.
 	Latest string
+	// Suffix is appended to the commit and branch tags
+	// (manifest.ImagePublish.TagSuffix), e.g. "-dev".
+	Suffix string
 }
 
 // Tags computes the tags for one push: the short commit always, the
@@ -64,11 +67,11 @@ func Tags(in TagInput) ([]Tag, error) {
 	if len(in.Commit) < 7 {
 		return nil, fmt.Errorf("image tags: commit id %q is too short", in.Commit)
 	}
-	tags := []Tag{{Name: in.Commit[:7]}}
+	tags := []Tag{{Name: in.Commit[:7] + in.Suffix}}
 	onBase := in.Branch == in.BaseBranch
 	if in.Branch != "" && !onBase {
 		if b := SanitizeTag(in.Branch); b != "" {
-			tags = append(tags, Tag{Name: b})
+			tags = append(tags, Tag{Name: b[:min(len(b), 128-len(in.Suffix))] + in.Suffix})
 		}
 	}
 	var v *semver.Version

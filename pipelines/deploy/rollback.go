@@ -1,0 +1,74 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// Rollback moves a function back to the deploy before the last one, as
+// its tags record it: with an alias and a recorded previous version, the
+// alias moves back to that version; otherwise the previous code (an image
+// by digest or a zip in S3) is deployed again, with req's version and
+// alias settings. The records swap, so a second rollback rolls forward
+// again. req.Code, req.Commit and req.Allow are ignored.
+func Rollback(ctx context.Context, client *lambda.Client, req Request, log io.Writer) (*Result, error) {
+	d := &deployer{client: client, req: req, log: log}
+	if d.req.Timeout == 0 {
+		d.req.Timeout = 5 * time.Minute
+	}
+	if d.req.RetryDelay == 0 {
+		d.req.RetryDelay = time.Second
+	}
+	d.deadline = time.Now().Add(d.req.Timeout)
+	_, before, err := readDeployed(ctx, client, req.Function)
+	if err != nil {
+		return nil, d.apiError("GetFunction", err)
+	}
+	prev := before.Previous
+	if prev.Empty() {
+		return nil, d.errorf("no previous deploy is recorded on the function (tag %s): nothing to roll back to", TagPrevCode)
+	}
+	if req.Alias != "" && prev.Version != "" {
+		return d.moveAlias(ctx, before, prev)
+	}
+	code, err := ParseCode(prev.Code)
+	if err != nil {
+		return nil, d.errorf("roll back to commit %s: %w", prev.Commit, err)
+	}
+	d.req.Code, d.req.Commit, d.req.Allow = code, prev.Commit, nil
+	fmt.Fprintf(log, "lambda %s: rolling back to commit %s (%s)\n", req.Function, shortCommit(prev.Commit), prev.Code)
+	res, err := d.run(ctx)
+	if res != nil {
+		res.Message = fmt.Sprintf("rolled back to commit %s", shortCommit(prev.Commit))
+	}
+	return res, err
+}
+
+// moveAlias points the alias at the previous version and swaps the
+// records.
+func (d *deployer) moveAlias(ctx context.Context, before *Deployed, prev Record) (*Result, error) {
+	v, err := d.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &d.req.Function, Qualifier: &prev.Version})
+	if err != nil {
+		return nil, d.apiError("GetFunction (version "+prev.Version+")", err)
+	}
+	_, err = retryConflict(ctx, d, "UpdateAlias", func() (*lambda.UpdateAliasOutput, error) {
+		return d.client.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: &d.req.Function, Name: &d.req.Alias, FunctionVersion: &prev.Version})
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(d.log, "lambda %s: alias %s -> %s (commit %s)\n", d.req.Function, d.req.Alias, prev.Version, prev.Commit)
+	if err := d.record(ctx, before, prev); err != nil {
+		return nil, err
+	}
+	return &Result{Function: d.req.Function, CodeSHA256: aws.ToString(v.Configuration.CodeSha256), Version: prev.Version, Previous: before.Current,
+		Message: fmt.Sprintf("rolled back: alias %s on version %s (commit %s)", d.req.Alias, prev.Version, shortCommit(prev.Commit))}, nil
+}
+
+// shortCommit is a commit id cut to 12 characters, for messages.
+func shortCommit(c string) string { return c[:min(len(c), 12)] }
