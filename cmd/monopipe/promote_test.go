@@ -54,7 +54,9 @@ func TestPromote(t *testing.T) {
 		{"wrong password", []string{"--component", "api", "--version", "1.2.3", "--to", "prod", "--registry-username", "ci", "--registry-password", "env://HOME"}, 1, "", "401 Unauthorized"},
 		{"missing flag", []string{"--component", "api", "--to", "prod"}, 2, "", "monopipe promote: --version is required"},
 		{"password in clear", []string{"--component", "api", "--version", "1.2.3", "--to", "prod", "--registry-password", password}, 2, "", "--registry-password: want env://NAME or file://PATH"},
-		{"not a promote flag", []string{"--component", "api", "--version", "1.2.3", "--to", "prod", "--github-token", "env://X"}, 2, "", "flag provided but not defined: -github-token"},
+		{"not a promote flag", []string{"--component", "api", "--version", "1.2.3", "--to", "prod", "--cache-registry", "x"}, 2, "", "flag provided but not defined: -cache-registry"},
+		{"token without repo", []string{"--component", "api", "--from", "dev", "--to", "prod", "--github-token", "env://REGISTRY_PASSWORD"}, 2, "", "--github-token needs --repo owner/name"},
+		{"token in clear", []string{"--component", "api", "--from", "dev", "--to", "prod", "--repo", "a/b", "--github-token", password}, 2, "", "--github-token: want env://NAME or file://PATH"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

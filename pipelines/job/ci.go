@@ -193,6 +193,9 @@ func ci(ctx context.Context, client *dagger.Client, source *dagger.Directory, o 
 		sh.repoDir = sp.dir
 		sh.provenance = sp.provenance
 		sh.secrets, sh.dryRun = o.Secrets.Publish, o.DryRun
+		if gh.gh != nil && !o.DryRun {
+			sh.reporter = &ghDeployments{gh: gh.gh, runURL: o.RunURL, redact: o.Secrets.redactor(), log: o.log()}
+		}
 		rc.shipFrom(sh)
 		opts.Steps = sh.steps()
 	}

@@ -114,10 +114,17 @@ func envTarget(p *plan.Plan, component, env string) (manifest.Target, error) {
 // and decides the order (the promoted commit is checked against what o.To
 // runs). It returns what it did.
 func PromoteEnvDir(ctx context.Context, dir string, o PromoteOptions) (string, error) {
-	all := Secrets{Publish: o.Secrets}
+	all := Secrets{Publish: o.Secrets, GitHubToken: o.GitHub.Token}
 	all.exchangeAWS(ctx, logTo(o.Log))
 	o.Secrets = all.Publish
-	out, err := promoteEnv(ctx, dir, o)
+	var err error
+	if o.reporter == nil {
+		o.reporter, err = o.GitHub.reporter(o.From, all.redactor(), logTo(o.Log))
+	}
+	out := ""
+	if err == nil {
+		out, err = promoteEnv(ctx, dir, o)
+	}
 	return out, all.scrub(err)
 }
 
@@ -188,10 +195,13 @@ type RollbackOptions struct {
 	Env string
 	// Secrets are the AWS credentials (zero: the AWS chain).
 	Secrets publish.Secrets
+	// GitHub, with a token, reports the rollback as a GitHub Deployment.
+	GitHub GitHubTarget
 	// Log receives progress (default os.Stderr).
 	Log io.Writer
 
-	// reporter, when set, is told about the rollback.
+	// reporter, when set, is told about the rollback (tests; else the one
+	// of GitHub).
 	reporter deploymentReporter
 	// retryDelay overrides deploy.Request.RetryDelay (tests).
 	retryDelay time.Duration
@@ -201,10 +211,17 @@ type RollbackOptions struct {
 // before the last one that its tags record (see deploy.Rollback), with
 // the manifests of the repository in dir. It returns what it did.
 func RollbackDir(ctx context.Context, dir string, o RollbackOptions) (string, error) {
-	all := Secrets{Publish: o.Secrets}
+	all := Secrets{Publish: o.Secrets, GitHubToken: o.GitHub.Token}
 	all.exchangeAWS(ctx, logTo(o.Log))
 	o.Secrets = all.Publish
-	out, err := rollback(ctx, dir, o)
+	var err error
+	if o.reporter == nil {
+		o.reporter, err = o.GitHub.reporter("", all.redactor(), logTo(o.Log))
+	}
+	out := ""
+	if err == nil {
+		out, err = rollback(ctx, dir, o)
+	}
 	return out, all.scrub(err)
 }
 

@@ -33,10 +33,14 @@ type PromoteOptions struct {
 	// whose order cannot be told (see orderCheck).
 	Force   bool
 	Secrets publish.Secrets
+	// GitHub, with a token, reports a promotion (With From) as a GitHub
+	// Deployment.
+	GitHub GitHubTarget
 	// Log receives progress (default os.Stderr).
 	Log io.Writer
 
-	// reporter, when set, is told about the deployment.
+	// reporter, when set, is told about the deployment (tests; else the
+	// one of GitHub).
 	reporter deploymentReporter
 	// retryDelay overrides deploy.Request.RetryDelay (tests).
 	retryDelay time.Duration

@@ -93,6 +93,9 @@ func runRelease(ctx context.Context, client *dagger.Client, source *dagger.Direc
 	if !rel.Deploy() {
 		sh.noDeploy = "release.deploy is not set for " + name
 	}
+	if gh != nil {
+		sh.reporter = &ghDeployments{gh: gh, redact: o.Secrets.redactor(), log: log}
+	}
 	r, err := Run(ctx, b, p, BuildOptions{Concurrency: o.Concurrency, Secrets: o.Secrets.values(), Pairs: o.Secrets.pairs(), Steps: sh.steps()})
 	if err != nil {
 		return nil, err
