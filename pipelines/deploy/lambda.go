@@ -138,6 +138,11 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 				return nil, d.errorf("%w", err)
 			}
 		}
+		if retries == 0 {
+			if err := d.claim(ctx, before); err != nil {
+				return nil, err
+			}
+		}
 		res := &Result{Function: req.Function, CodeSHA256: before.CodeSHA256, Previous: before.Current, Retries: retries}
 		if sameCode(current, req.Code.ImageURI, wantSHA) {
 			done, err := d.finishSkipped(ctx, res)

@@ -138,6 +138,25 @@ func codeTag(c Code, zipSHA string) string {
 
 // record tags the function with what it runs now, keeping what it ran
 // before when the code changed.
+// claim tags a function that records no deploy yet with its component
+// and environment before its code changes: a role that may update the
+// code but not tag the function (one from before monopipe recorded
+// deploys) then fails with nothing deployed, instead of after the update
+// with the record missing.
+func (d *deployer) claim(ctx context.Context, before *Deployed) error {
+	if d.req.Commit == "" || before.Component != "" || !before.Current.Empty() {
+		return nil
+	}
+	tags := map[string]string{TagComponent: d.req.Component}
+	if d.req.Env != "" {
+		tags[TagEnv] = d.req.Env
+	}
+	if _, err := d.client.TagResource(ctx, &lambda.TagResourceInput{Resource: &before.Function, Tags: tags}); err != nil {
+		return fmt.Errorf("%w (nothing was deployed: the deploy records what the function runs in its tags, so its role needs lambda:TagResource and lambda:UntagResource)", d.apiError("TagResource", err))
+	}
+	return nil
+}
+
 func (d *deployer) record(ctx context.Context, before *Deployed, rec Record) error {
 	tags := map[string]string{TagCommit: rec.Commit, TagCode: rec.Code, TagVersion: rec.Version}
 	if d.req.Component != "" {

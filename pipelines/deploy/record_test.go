@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"maps"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -261,5 +262,34 @@ func TestRecordS3(t *testing.T) {
 	d, _ = ReadDeployed(ctx, e.client, "api-zip")
 	if _, err := d.Artifact(); err == nil || !strings.Contains(err.Error(), "inline zip") {
 		t.Errorf("an inline zip as an artifact: %v", err)
+	}
+}
+
+// TestRecordNeedsTagging: a role that may update the code but not tag the
+// function fails before the code changes, and says which permission.
+func TestRecordNeedsTagging(t *testing.T) {
+	e := newLambdaEnv(t)
+	ctx := context.Background()
+	e.proxy.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/tags/") {
+			mototest.WriteAWSError(w, http.StatusForbidden, "AccessDeniedException", "not authorized to perform: lambda:TagResource")
+			return true
+		}
+		return false
+	})
+	fn, _ := e.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api-img")})
+	writes := e.proxy.Writes.Load()
+	var log bytes.Buffer
+	_, err := Lambda(ctx, e.client, Request{Component: "api", Env: "dev", Function: "api-img", Code: Code{ImageURI: imageURI("new")},
+		Commit: "c1", RetryDelay: 10 * time.Millisecond}, &log)
+	if err == nil || !strings.Contains(err.Error(), "TagResource failed (AccessDeniedException)") || !strings.Contains(err.Error(), "nothing was deployed") {
+		t.Fatalf("deploy without lambda:TagResource: %v", err)
+	}
+	after, _ := e.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api-img")})
+	if got, was := aws.ToString(after.Code.ImageUri), aws.ToString(fn.Code.ImageUri); got != was {
+		t.Errorf("the function's image moved from %s to %s", was, got)
+	}
+	if n := e.proxy.Writes.Load() - writes; n != 1 {
+		t.Errorf("%d writes, want the one refused TagResource", n)
 	}
 }
