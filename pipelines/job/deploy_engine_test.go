@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"dagger.io/dagger"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -72,7 +73,9 @@ environments:
 		var log bytes.Buffer
 		o := DeployOptions{Env: "dev", Secrets: secrets, Log: &log}
 		o.Plan.All = all
-		rep, err := Deploy(ctx, client, client.Host().Directory(r.Dir), o)
+		// NoCache: the same path again in the same session is otherwise
+		// served as first loaded (a new dagger call is a new session).
+		rep, err := Deploy(ctx, client, client.Host().Directory(r.Dir, dagger.HostDirectoryOpts{NoCache: true}), o)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, log.String())
 		}
