@@ -135,6 +135,22 @@ func AppendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// Program identifies this build of the running program (its path, size
+// and modification time), for caches whose entries are worked out by code
+// that a new build may change; "" when it cannot be identified: such a
+// cache is then not kept.
+func Program() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d", exe, st.Size(), st.ModTime().UnixNano())
+}
+
 // Writer is a cache file being written under a temporary name.
 type Writer struct {
 	f          *os.File

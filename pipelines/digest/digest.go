@@ -94,7 +94,8 @@ func (in Input) key() string { return in.Kind + "\x00" + in.Name }
 type Digest struct {
 	// Sum is "sha256:<hex>" over Inputs' lines, each ended by "\n".
 	Sum string
-	// Inputs are the entries, sorted by their lines.
+	// Inputs are the entries, sorted by their lines; nil when Sum came
+	// from the memo (see Source.Memo).
 	Inputs []Input
 }
 
@@ -128,6 +129,10 @@ type Source struct {
 	Graph *graph.Graph
 	// Files are the revision's files.
 	Files Files
+	// Memo is the file that remembers digests between runs ("" for none):
+	// a component whose key (see memo.go) is unchanged takes its digest
+	// from it, without Inputs. Only a commit's files (Commit) use it.
+	Memo string
 }
 
 // Compute digests the named components and every component they depend
@@ -148,6 +153,17 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 	rules := ownership.New(src.Workspace, src.Components)
 	globals := globalFiles(rules, list)
 	settings := settingsMemo{}
+	var mem *memo
+	var globalsKey [sha256.Size]byte
+	cf, ok := src.Files.(*commitFiles)
+	if ok {
+		if mem = loadMemo(src.Memo); mem != nil {
+			var err error
+			if globalsKey, err = globalsSum(src.Files, globals); err != nil {
+				return nil, fmt.Errorf("digest: %w", err)
+			}
+		}
+	}
 	out := map[string]*Digest{}
 	for _, n := range src.Graph.Order() {
 		if !want[n] {
@@ -167,6 +183,14 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 		tree, err := sourcetree.Of(c, depComps, exists)
 		if err != nil {
 			return nil, fmt.Errorf("digest %s: %w", n, err)
+		}
+		var key [sha256.Size]byte
+		if mem != nil {
+			key = memoKey(n, c.Dir, Of(ins).Sum, tree, cf, globalsKey)
+			if d, ok := mem.get(n, key); ok {
+				out[n] = d
+				continue
+			}
 		}
 		files := tree.Files(list)
 		for _, p := range files {
@@ -189,6 +213,12 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			ins = append(ins, Input{Kind: KindGlobal, Name: p, Value: id})
 		}
 		out[n] = Of(ins)
+		if mem != nil {
+			mem.put(n, key, out[n])
+		}
+	}
+	if mem != nil {
+		mem.save(func(name string) bool { return src.Graph.Component(name) != nil })
 	}
 	return out, nil
 }

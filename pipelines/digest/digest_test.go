@@ -58,7 +58,7 @@ func newRepo(t *testing.T) *gittest.Repo {
 // as plan computes it.
 func digestOf(t *testing.T, dir, head, name string) *digest.Digest {
 	t.Helper()
-	p, err := plan.Make(context.Background(), plan.Options{Dir: dir, Head: head, All: true, Components: []string{name}, Digest: true})
+	p, err := plan.Make(context.Background(), plan.Options{Dir: dir, Head: head, All: true, Components: []string{name}, Digest: true, DigestInputs: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5"
@@ -28,10 +29,12 @@ type Files interface {
 // target's text (as git stores it); a submodule is its commit id. Folders
 // are read through a cache kept in cacheFile ("" for none): tree objects
 // never change, so the folders a commit shares with the last one read are
-// not decoded again.
+// not decoded again. The answer also knows each folder's tree id, which
+// lets Compute use its memo (see Source.Memo).
 func Commit(repo *git.Repository, root plumbing.Hash, cacheFile string) (Files, error) {
 	tc := loadTreeCache(cacheFile)
-	cf := commitFiles{ids: map[string]string{}}
+	cf := &commitFiles{dirs: map[string]plumbing.Hash{"": root}}
+	var ids []plumbing.Hash
 	var walk func(prefix string, h plumbing.Hash) error
 	walk = func(prefix string, h plumbing.Hash) error {
 		ents, err := tc.tree(repo, h)
@@ -44,13 +47,14 @@ func Commit(repo *git.Repository, root plumbing.Hash, cacheFile string) (Files, 
 				p = prefix + "/" + e.name
 			}
 			if e.dir {
+				cf.dirs[p] = e.hash
 				if err := walk(p, e.hash); err != nil {
 					return err
 				}
 				continue
 			}
-			cf.ids[p] = e.hash.String()
 			cf.list = append(cf.list, p)
+			ids = append(ids, e.hash)
 		}
 		return nil
 	}
@@ -58,22 +62,51 @@ func Commit(repo *git.Repository, root plumbing.Hash, cacheFile string) (Files, 
 		return nil, fmt.Errorf("list tree %s: %w", root, err)
 	}
 	tc.save()
-	sort.Strings(cf.list)
+	// Git orders a folder's entries as if a subfolder's name ended in
+	// "/", so the walk lists paths sorted already.
+	if !slices.IsSorted(cf.list) {
+		idx := make([]int, len(cf.list))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return strings.Compare(cf.list[a], cf.list[b]) })
+		list, hs := make([]string, len(idx)), make([]plumbing.Hash, len(idx))
+		for i, j := range idx {
+			list[i], hs[i] = cf.list[j], ids[j]
+		}
+		cf.list, ids = list, hs
+	}
+	cf.ids = ids
 	return cf, nil
 }
 
+// commitFiles are a commit's files: list sorted, ids[i] the blob id of
+// list[i], dirs the tree id of every folder ("" the root).
 type commitFiles struct {
 	list []string
-	ids  map[string]string
+	ids  []plumbing.Hash
+	dirs map[string]plumbing.Hash
 }
 
-func (c commitFiles) List() []string { return c.list }
+func (c *commitFiles) List() []string { return c.list }
 
-func (c commitFiles) Blob(p string) (string, error) {
-	if id, ok := c.ids[p]; ok {
-		return id, nil
+func (c *commitFiles) Blob(p string) (string, error) {
+	if i, ok := slices.BinarySearch(c.list, p); ok {
+		return c.ids[i].String(), nil
 	}
 	return "", fmt.Errorf("%s: not in the tree", p)
+}
+
+// entry is what the tree has at p: a folder's tree id (dir), a file's
+// blob id, or nothing (ok false).
+func (c *commitFiles) entry(p string) (h plumbing.Hash, dir, ok bool) {
+	if h, ok := c.dirs[p]; ok {
+		return h, true, true
+	}
+	if i, ok := slices.BinarySearch(c.list, p); ok {
+		return c.ids[i], false, true
+	}
+	return plumbing.ZeroHash, false, false
 }
 
 // Worktree is the working tree's files as res lists them (tracked and
@@ -86,7 +119,7 @@ func (c commitFiles) Blob(p string) (string, error) {
 // sparse checkout leaves out) has the blob id of repo's index.
 func Worktree(repo *git.Repository, root string, res *detect.Result) Files {
 	list := append([]string(nil), res.Files...)
-	sort.Strings(list)
+	slices.Sort(list)
 	return &worktreeFiles{repo: repo, root: root, res: res, list: list}
 }
 
