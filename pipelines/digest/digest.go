@@ -34,6 +34,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -186,7 +187,7 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 		}
 		var key [sha256.Size]byte
 		if mem != nil {
-			key = memoKey(n, c.Dir, Of(ins).Sum, tree, cf, globalsKey)
+			key = memoKey(n, c.Dir, ins, tree, cf, globalsKey)
 			if d, ok := mem.get(n, key); ok {
 				out[n] = d
 				continue
@@ -259,8 +260,8 @@ func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) (
 		k, v, _ := strings.Cut(s, "=")
 		ins = append(ins, Input{Kind: KindImage, Name: k, Value: v})
 	}
-	for k, v := range c.Build.Env {
-		ins = append(ins, Input{Kind: KindEnv, Name: k, Value: v})
+	for _, k := range slices.Sorted(maps.Keys(c.Build.Env)) { // one order: the memo's key
+		ins = append(ins, Input{Kind: KindEnv, Name: k, Value: c.Build.Env[k]})
 	}
 	for _, p := range c.Build.Platforms {
 		ins = append(ins, Input{Kind: KindPlatform, Name: p})

@@ -33,8 +33,9 @@ type Files interface {
 // lets Compute use its memo (see Source.Memo).
 func Commit(repo *git.Repository, root plumbing.Hash, cacheFile string) (Files, error) {
 	tc := loadTreeCache(cacheFile)
-	cf := &commitFiles{dirs: map[string]plumbing.Hash{"": root}}
-	var ids []plumbing.Hash
+	cf := &commitFiles{dirs: make(map[string]plumbing.Hash, tc.dirs+1), list: make([]string, 0, tc.files)}
+	cf.dirs[""] = root
+	ids := make([]plumbing.Hash, 0, tc.files)
 	var walk func(prefix string, h plumbing.Hash) error
 	walk = func(prefix string, h plumbing.Hash) error {
 		ents, err := tc.tree(repo, h)

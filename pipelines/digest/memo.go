@@ -17,8 +17,8 @@ import (
 // exactly what decides it, so that a hit is the digest that computing it
 // would give. The key of a component is a sha256 of:
 //
-//   - its name and folder, and the sum of its entries that are not files
-//     (its normalized manifest, settings, images, env, platforms, recipe
+//   - its name and folder, and its entries that are not files (its
+//     normalized manifest, settings, images, env, platforms, recipe
 //     version and its dependencies' digests), computed every time;
 //   - its source tree as sourcetree decides it (root, include and exclude
 //     patterns: its inputs globs, dependencies' folders and go module root
@@ -125,13 +125,20 @@ func (m *memo) save(keep func(name string) bool) {
 }
 
 // memoKey is the key of the component named name in folder dir, whose
-// entries other than files sum to own, whose build receives tree, given
-// the commit's files cf and the sum of the workspace's global files.
-func memoKey(name, dir, own string, tree sourcetree.Tree, cf *commitFiles, globals [sha256.Size]byte) [sha256.Size]byte {
+// entries other than files are own (in the order own and Compute give
+// them), whose build receives tree, given the commit's files cf and the
+// sum of the workspace's global files.
+func memoKey(name, dir string, own []Input, tree sourcetree.Tree, cf *commitFiles, globals [sha256.Size]byte) [sha256.Size]byte {
 	h := sha256.New()
-	b := cachefile.AppendStr(nil, name)
+	b := make([]byte, 0, 1024)
+	b = cachefile.AppendStr(b, name)
 	b = cachefile.AppendStr(b, dir)
-	b = cachefile.AppendStr(b, own)
+	b = binary.AppendUvarint(b, uint64(len(own)))
+	for _, in := range own {
+		b = cachefile.AppendStr(b, in.Kind)
+		b = cachefile.AppendStr(b, in.Name)
+		b = cachefile.AppendStr(b, in.Value)
+	}
 	b = append(b, globals[:]...)
 	b = cachefile.AppendStr(b, tree.Root)
 	b = binary.AppendUvarint(b, uint64(len(tree.Exclude)))

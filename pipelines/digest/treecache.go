@@ -27,6 +27,9 @@ type treeCache struct {
 	file      string
 	old, used map[plumbing.Hash][]treeEnt
 	missed    bool
+	// files and dirs count the entries of old: the size of a commit like
+	// the last one.
+	files, dirs int
 }
 
 // loadTreeCache reads file; a missing, corrupt or foreign one gives an
@@ -48,11 +51,17 @@ func loadTreeCache(file string) *treeCache {
 			ents[i].name = d.Str()
 			ents[i].dir = d.Byte() == 1
 			copy(ents[i].hash[:], d.Bytes(len(ents[i].hash)))
+			if ents[i].dir {
+				tc.dirs++
+			} else {
+				tc.files++
+			}
 		}
 		tc.old[h] = ents
 	}
 	if d.Err() != nil || d.Left() != 0 {
 		tc.old = map[plumbing.Hash][]treeEnt{}
+		tc.files, tc.dirs = 0, 0
 	}
 	return tc
 }
