@@ -165,7 +165,7 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			}
 		}
 	}
-	out := map[string]*Digest{}
+	out := make(map[string]*Digest, len(want))
 	for _, n := range src.Graph.Order() {
 		if !want[n] {
 			continue

@@ -64,7 +64,7 @@ func loadMemo(file string) *memo {
 		return m
 	}
 	n := d.Count()
-	m.old = make(map[string]memoEntry, n)
+	m.old, m.now = make(map[string]memoEntry, n), make(map[string]memoEntry, n)
 	for ; n > 0 && d.Err() == nil; n-- {
 		name := strings.Clone(d.Str())
 		var e memoEntry

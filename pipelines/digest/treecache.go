@@ -20,22 +20,28 @@ type treeEnt struct {
 	hash plumbing.Hash
 }
 
-// treeCache is the entries of the trees read last time, by tree id, and
-// those read this time (which the file keeps, so it never grows beyond
-// one commit's folders).
+// treeCache is the entries of trees by tree id: those read last time,
+// from the file, and those read this time (used), which the file keeps,
+// so it never grows beyond one commit's folders.
 type treeCache struct {
-	file      string
-	old, used map[plumbing.Hash][]treeEnt
-	missed    bool
-	// files and dirs count the entries of old: the size of a commit like
-	// the last one.
+	file   string
+	trees  map[plumbing.Hash]*cachedTree
+	used   int // how many of trees were used
+	missed bool
+	// files and dirs count the entries of the file's trees: the size of
+	// a commit like the last one.
 	files, dirs int
+}
+
+type cachedTree struct {
+	ents []treeEnt
+	used bool
 }
 
 // loadTreeCache reads file; a missing, corrupt or foreign one gives an
 // empty cache.
 func loadTreeCache(file string) *treeCache {
-	tc := &treeCache{file: file, old: map[plumbing.Hash][]treeEnt{}, used: map[plumbing.Hash][]treeEnt{}}
+	tc := &treeCache{file: file, trees: map[plumbing.Hash]*cachedTree{}}
 	if file == "" {
 		return tc
 	}
@@ -43,7 +49,10 @@ func loadTreeCache(file string) *treeCache {
 	if d == nil {
 		return tc
 	}
-	for n := d.Count(); n > 0 && d.Err() == nil; n-- {
+	n := d.Count()
+	tc.trees = make(map[plumbing.Hash]*cachedTree, n)
+	all := make([]cachedTree, n)
+	for i := 0; i < n && d.Err() == nil; i++ {
 		var h plumbing.Hash
 		copy(h[:], d.Bytes(len(h)))
 		ents := make([]treeEnt, d.Count())
@@ -57,10 +66,11 @@ func loadTreeCache(file string) *treeCache {
 				tc.files++
 			}
 		}
-		tc.old[h] = ents
+		all[i].ents = ents
+		tc.trees[h] = &all[i]
 	}
 	if d.Err() != nil || d.Left() != 0 {
-		tc.old = map[plumbing.Hash][]treeEnt{}
+		tc.trees = map[plumbing.Hash]*cachedTree{}
 		tc.files, tc.dirs = 0, 0
 	}
 	return tc
@@ -68,37 +78,42 @@ func loadTreeCache(file string) *treeCache {
 
 // tree is the entries of tree h, from the cache or from repo.
 func (tc *treeCache) tree(repo *git.Repository, h plumbing.Hash) ([]treeEnt, error) {
-	if ents, ok := tc.used[h]; ok {
-		return ents, nil
-	}
-	ents, ok := tc.old[h]
+	ct, ok := tc.trees[h]
 	if !ok {
 		t, err := object.GetTree(repo.Storer, h)
 		if err != nil {
 			return nil, err
 		}
-		ents = make([]treeEnt, len(t.Entries))
+		ct = &cachedTree{ents: make([]treeEnt, len(t.Entries))}
 		for i, e := range t.Entries {
-			ents[i] = treeEnt{name: e.Name, dir: e.Mode == filemode.Dir, hash: e.Hash}
+			ct.ents[i] = treeEnt{name: e.Name, dir: e.Mode == filemode.Dir, hash: e.Hash}
 		}
+		tc.trees[h] = ct
 		tc.missed = true
 	}
-	tc.used[h] = ents
-	return ents, nil
+	if !ct.used {
+		ct.used = true
+		tc.used++
+	}
+	return ct.ents, nil
 }
 
 // save writes the trees read this time when some were not in the file.
 // Failures are ignored: they only cost time on the next run.
 func (tc *treeCache) save() {
-	if tc.file == "" || !tc.missed && len(tc.used) == len(tc.old) {
+	if tc.file == "" || !tc.missed && tc.used == len(tc.trees) {
 		return
 	}
 	w := cachefile.Create(tc.file)
 	if w == nil {
 		return
 	}
-	b := binary.AppendUvarint([]byte(treeCacheMagic), uint64(len(tc.used)))
-	for h, ents := range tc.used {
+	b := binary.AppendUvarint([]byte(treeCacheMagic), uint64(tc.used))
+	for h, ct := range tc.trees {
+		if !ct.used {
+			continue
+		}
+		ents := ct.ents
 		b = append(b, h[:]...)
 		b = binary.AppendUvarint(b, uint64(len(ents)))
 		for _, e := range ents {
