@@ -55,6 +55,19 @@ var ErrFormat = errors.New("bad cache file")
 // Err is the first error met, or nil.
 func (d *Decoder) Err() error { return d.err }
 
+// Offset is how far into the body the decoder has read.
+func (d *Decoder) Offset() int { return d.off }
+
+// At is a new decoder of the same body from off (an Offset of d's): it
+// reads again what d read from there.
+func (d *Decoder) At(off int) *Decoder {
+	a := &Decoder{b: d.b, s: d.s, off: off}
+	if off < 0 || off > len(d.b) {
+		a.Fail()
+	}
+	return a
+}
+
 // Left is how many bytes remain.
 func (d *Decoder) Left() int { return len(d.b) - d.off }
 

@@ -149,20 +149,47 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			want[d] = true
 		}
 	}
-	list := src.Files.List()
-	exists := sourcetree.ListExists(list)
 	rules := ownership.New(src.Workspace, src.Components)
-	globals := globalFiles(rules, list)
 	settings := settingsMemo{}
+	// With the memo, a commit's files are read only where a key or a miss
+	// needs them; without, all are listed once.
+	cf, _ := src.Files.(*commitFiles)
 	var mem *memo
-	var globalsKey [sha256.Size]byte
-	cf, ok := src.Files.(*commitFiles)
-	if ok {
-		if mem = loadMemo(src.Memo); mem != nil {
-			var err error
-			if globalsKey, err = globalsSum(src.Files, globals); err != nil {
-				return nil, fmt.Errorf("digest: %w", err)
+	if cf != nil {
+		mem = loadMemo(src.Memo)
+	}
+	var (
+		list, globals []string
+		exists        sourcetree.Exists
+		lookupErr     error
+		globalsKey    [sha256.Size]byte
+		err           error
+	)
+	if mem == nil {
+		if list, err = src.Files.List(); err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+		exists = sourcetree.ListExists(list)
+		globals = globalFiles(rules, list)
+	} else {
+		exists = func(p string) bool {
+			_, dir, ok, err := cf.entry(p)
+			if err != nil && lookupErr == nil {
+				lookupErr = err
 			}
+			return ok && !dir
+		}
+		at := make([]string, len(src.Workspace.Global))
+		for i, g := range src.Workspace.Global {
+			at[i] = lookupPath("", g)
+		}
+		where, err := cf.filesAt(at)
+		if err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+		globals = globalFiles(rules, where)
+		if globalsKey, err = globalsSum(src.Files, globals); err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
 		}
 	}
 	out := make(map[string]*Digest, len(want))
@@ -182,18 +209,29 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			ins = append(ins, Input{Kind: KindDep, Name: d, Value: out[d].Sum})
 		}
 		tree, err := sourcetree.Of(c, depComps, exists)
+		if err == nil {
+			err = lookupErr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("digest %s: %w", n, err)
 		}
+		from := list
 		var key [sha256.Size]byte
 		if mem != nil {
-			key = memoKey(n, c.Dir, ins, tree, cf, globalsKey)
+			at := lookupPaths(tree)
+			if key, err = memoKey(n, c.Dir, ins, tree, at, cf, globalsKey); err != nil {
+				return nil, fmt.Errorf("digest %s: %w", n, err)
+			}
 			if d, ok := mem.get(n, key); ok {
 				out[n] = d
 				continue
 			}
+			// Every file the tree can have is at or below these paths.
+			if from, err = cf.filesAt(at); err != nil {
+				return nil, fmt.Errorf("digest %s: %w", n, err)
+			}
 		}
-		files := tree.Files(list)
+		files := tree.Files(from)
 		for _, p := range files {
 			id, err := src.Files.Blob(p)
 			if err != nil {

@@ -126,10 +126,11 @@ func (m *memo) save(keep func(name string) bool) {
 
 // memoKey is the key of the component named name in folder dir, whose
 // entries other than files are own (in the order own and Compute give
-// them), whose build receives tree, given the commit's files cf and the
-// sum of the workspace's global files.
-func memoKey(name, dir string, own []Input, tree sourcetree.Tree, cf *commitFiles, globals [sha256.Size]byte) [sha256.Size]byte {
-	h := sha256.New()
+// them), whose build receives tree, whose include patterns' files lie at
+// the paths at (lookupPaths), given the commit's files cf and the sum of
+// the workspace's global files.
+func memoKey(name, dir string, own []Input, tree sourcetree.Tree, at []string, cf *commitFiles, globals [sha256.Size]byte) ([sha256.Size]byte, error) {
+	var k [sha256.Size]byte
 	b := make([]byte, 0, 1024)
 	b = cachefile.AppendStr(b, name)
 	b = cachefile.AppendStr(b, dir)
@@ -145,31 +146,15 @@ func memoKey(name, dir string, own []Input, tree sourcetree.Tree, cf *commitFile
 	for _, g := range tree.Exclude {
 		b = cachefile.AppendStr(b, g)
 	}
-	base := ""
-	if tree.Root != "." && tree.Root != "" {
-		base = tree.Root + "/"
-	}
-	include := tree.Include
-	if len(include) == 0 {
-		include = []string{"**"} // as Tree.Files reads it
-	}
-	b = binary.AppendUvarint(b, uint64(len(include)))
-	for _, g := range include {
+	b = binary.AppendUvarint(b, uint64(len(tree.Include)))
+	for _, g := range tree.Include {
 		b = cachefile.AppendStr(b, g)
-		// Every path g keeps (or keeps the files below) starts with its
-		// literal prefix: without wildcards (and in clean form) g keeps
-		// that path and what is below it, else paths in the prefix's
-		// folder.
-		lp := pathglob.LiteralPrefix(g)
-		at := base + lp
-		if lp != strings.TrimPrefix(g, "/") || lp == "" || path.Clean(lp) != lp {
-			at = ""
-			if i := strings.LastIndexByte(base+lp, '/'); i >= 0 {
-				at = (base + lp)[:i]
-			}
-		}
-		b = cachefile.AppendStr(b, at)
-		switch id, dir, ok := cf.entry(at); {
+	}
+	for _, p := range at {
+		b = cachefile.AppendStr(b, p)
+		switch id, dir, ok, err := cf.entry(p); {
+		case err != nil:
+			return k, err
 		case !ok:
 			b = append(b, 0)
 		case dir:
@@ -178,10 +163,43 @@ func memoKey(name, dir string, own []Input, tree sourcetree.Tree, cf *commitFile
 			b = append(append(b, 2), id[:]...)
 		}
 	}
-	h.Write(b)
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
-	return k
+	return sha256.Sum256(b), nil
+}
+
+// lookupPaths are the repo-relative paths at or below which the files
+// that tree's include patterns keep lie, one for each pattern (see
+// lookupPath).
+func lookupPaths(tree sourcetree.Tree) []string {
+	base := ""
+	if tree.Root != "." && tree.Root != "" {
+		base = tree.Root + "/"
+	}
+	include := tree.Include
+	if len(include) == 0 {
+		include = []string{"**"} // as Tree.Files reads it
+	}
+	at := make([]string, len(include))
+	for i, g := range include {
+		at[i] = lookupPath(base, g)
+	}
+	return at
+}
+
+// lookupPath is where the paths that pattern g (relative to base, "" or
+// a folder's path and "/") matches lie, or lie below: every one starts
+// with g's literal prefix, so for a pattern without wildcards (in clean
+// form) that path itself (g keeps it and what is below it), else the
+// folder the prefix is in ("" for the repository's root, as for
+// **/*.proto).
+func lookupPath(base, g string) string {
+	lp := pathglob.LiteralPrefix(g)
+	if lp == strings.TrimPrefix(g, "/") && lp != "" && path.Clean(lp) == lp {
+		return base + lp
+	}
+	if i := strings.LastIndexByte(base+lp, '/'); i >= 0 {
+		return (base + lp)[:i]
+	}
+	return ""
 }
 
 // globalsSum is the sum of the global files' paths and blob ids.

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -20,13 +21,17 @@ type treeEnt struct {
 	hash plumbing.Hash
 }
 
-// treeCache is the entries of trees by tree id: those read last time,
-// from the file, and those read this time (used), which the file keeps,
-// so it never grows beyond one commit's folders.
+// treeCache is the entries of trees by tree id: those of the file (the
+// trees read last time, decoded when first asked for) and those read this
+// time (used), which save keeps, so the file never grows beyond one
+// commit's folders.
 type treeCache struct {
-	file   string
-	trees  map[plumbing.Hash]*cachedTree
-	used   int // how many of trees were used
+	file  string
+	body  *cachefile.Decoder            // the file's, nil when none
+	at    map[plumbing.Hash]int         // where each of the file's trees starts in body
+	trees map[plumbing.Hash]*cachedTree // decoded or read from git this run
+	used  int                           // how many of trees were used
+	// missed says some tree was not in the file.
 	missed bool
 	// files and dirs count the entries of the file's trees: the size of
 	// a commit like the last one.
@@ -39,9 +44,9 @@ type cachedTree struct {
 }
 
 // loadTreeCache reads file; a missing, corrupt or foreign one gives an
-// empty cache.
+// empty cache. Only where each tree lies is read now.
 func loadTreeCache(file string) *treeCache {
-	tc := &treeCache{file: file, trees: map[plumbing.Hash]*cachedTree{}}
+	tc := &treeCache{file: file, at: map[plumbing.Hash]int{}, trees: map[plumbing.Hash]*cachedTree{}}
 	if file == "" {
 		return tc
 	}
@@ -50,29 +55,27 @@ func loadTreeCache(file string) *treeCache {
 		return tc
 	}
 	n := d.Count()
-	tc.trees = make(map[plumbing.Hash]*cachedTree, n)
-	all := make([]cachedTree, n)
-	for i := 0; i < n && d.Err() == nil; i++ {
+	tc.at, tc.trees = make(map[plumbing.Hash]int, n), make(map[plumbing.Hash]*cachedTree, n)
+	for ; n > 0 && d.Err() == nil; n-- {
 		var h plumbing.Hash
 		copy(h[:], d.Bytes(len(h)))
-		ents := make([]treeEnt, d.Count())
-		for i := range ents {
-			ents[i].name = d.Str()
-			ents[i].dir = d.Byte() == 1
-			copy(ents[i].hash[:], d.Bytes(len(ents[i].hash)))
-			if ents[i].dir {
+		tc.at[h] = d.Offset()
+		for i := d.Count(); i > 0; i-- {
+			d.Str()
+			if d.Byte() == 1 {
 				tc.dirs++
 			} else {
 				tc.files++
 			}
+			d.Bytes(len(h))
 		}
-		all[i].ents = ents
-		tc.trees[h] = &all[i]
 	}
 	if d.Err() != nil || d.Left() != 0 {
-		tc.trees = map[plumbing.Hash]*cachedTree{}
+		tc.at = map[plumbing.Hash]int{}
 		tc.files, tc.dirs = 0, 0
+		return tc
 	}
+	tc.body = d
 	return tc
 }
 
@@ -80,16 +83,30 @@ func loadTreeCache(file string) *treeCache {
 func (tc *treeCache) tree(repo *git.Repository, h plumbing.Hash) ([]treeEnt, error) {
 	ct, ok := tc.trees[h]
 	if !ok {
-		t, err := object.GetTree(repo.Storer, h)
-		if err != nil {
-			return nil, err
-		}
-		ct = &cachedTree{ents: make([]treeEnt, len(t.Entries))}
-		for i, e := range t.Entries {
-			ct.ents[i] = treeEnt{name: e.Name, dir: e.Mode == filemode.Dir, hash: e.Hash}
+		ct = &cachedTree{}
+		if off, ok := tc.at[h]; ok {
+			d := tc.body.At(off)
+			ct.ents = make([]treeEnt, d.Count())
+			for i := range ct.ents {
+				ct.ents[i].name = d.Str()
+				ct.ents[i].dir = d.Byte() == 1
+				copy(ct.ents[i].hash[:], d.Bytes(len(h)))
+			}
+			if d.Err() != nil { // cannot be: the file was read whole
+				return nil, fmt.Errorf("tree cache %s: %w", tc.file, d.Err())
+			}
+		} else {
+			t, err := object.GetTree(repo.Storer, h)
+			if err != nil {
+				return nil, err
+			}
+			ct.ents = make([]treeEnt, len(t.Entries))
+			for i, e := range t.Entries {
+				ct.ents[i] = treeEnt{name: e.Name, dir: e.Mode == filemode.Dir, hash: e.Hash}
+			}
+			tc.missed = true
 		}
 		tc.trees[h] = ct
-		tc.missed = true
 	}
 	if !ct.used {
 		ct.used = true
@@ -98,10 +115,11 @@ func (tc *treeCache) tree(repo *git.Repository, h plumbing.Hash) ([]treeEnt, err
 	return ct.ents, nil
 }
 
-// save writes the trees read this time when some were not in the file.
-// Failures are ignored: they only cost time on the next run.
+// save writes the trees used this time, when they are not the file's:
+// call it after reading all of one commit's folders. Failures are
+// ignored: they only cost time on the next run.
 func (tc *treeCache) save() {
-	if tc.file == "" || !tc.missed && tc.used == len(tc.trees) {
+	if tc.file == "" || !tc.missed && tc.used == len(tc.at) {
 		return
 	}
 	w := cachefile.Create(tc.file)

@@ -229,11 +229,7 @@ func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Wor
 	case res != nil && res.Worktree:
 		files = digest.Worktree(repo.Git(), repo.Root(), res)
 	case ok:
-		var err error
-		cache := filepath.Join(repo.GitDir(), "monopipe", "digest-trees")
-		if files, err = digest.Commit(repo.Git(), t.TreeID(), cache); err != nil {
-			return nil, fmt.Errorf("digest: %w", err)
-		}
+		files = digest.Commit(repo.Git(), t.TreeID(), filepath.Join(repo.GitDir(), "monopipe", "digest-trees"))
 		if memo {
 			memoFile = filepath.Join(repo.GitDir(), "monopipe", "digest-memo")
 		}
