@@ -163,6 +163,7 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 		exists        sourcetree.Exists
 		lookupErr     error
 		globalsKey    [sha256.Size]byte
+		misses        int
 		err           error
 	)
 	if mem == nil {
@@ -198,10 +199,7 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			continue
 		}
 		c := src.Graph.Component(n)
-		ins, err := own(src.Workspace, c, settings)
-		if err != nil {
-			return nil, err
-		}
+		ins := own(src.Workspace, c, settings)
 		deps := src.Graph.Dependencies(n)
 		depComps := make([]*manifest.Component, len(deps))
 		for i, d := range deps {
@@ -217,20 +215,37 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 		}
 		from := list
 		var key [sha256.Size]byte
+		memoize := false
 		if mem != nil {
 			at := lookupPaths(tree)
-			if key, err = memoKey(n, c.Dir, ins, tree, at, cf, globalsKey); err != nil {
+			if key, memoize, err = memoKey(c, ins, tree, at, cf, globalsKey); err != nil {
 				return nil, fmt.Errorf("digest %s: %w", n, err)
 			}
-			if d, ok := mem.get(n, key); ok {
-				out[n] = d
-				continue
+			if memoize {
+				if d, ok := mem.get(n, key); ok {
+					out[n] = d
+					continue
+				}
 			}
-			// Every file the tree can have is at or below these paths.
-			if from, err = cf.filesAt(at); err != nil {
-				return nil, fmt.Errorf("digest %s: %w", n, err)
+			// Every file the tree can have is at or below these paths; when
+			// many miss (a memo of another revision, or none), listing the
+			// whole tree once costs less.
+			if misses++; list == nil && (misses > listAfter || len(mem.old) == 0) {
+				if list, err = cf.List(); err != nil {
+					return nil, fmt.Errorf("digest: %w", err)
+				}
+			}
+			if from = list; from == nil {
+				if from, err = cf.filesAt(at); err != nil {
+					return nil, fmt.Errorf("digest %s: %w", n, err)
+				}
 			}
 		}
+		m, err := manifestEntry(c)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, m)
 		files := tree.Files(from)
 		for _, p := range files {
 			id, err := src.Files.Blob(p)
@@ -252,7 +267,7 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			ins = append(ins, Input{Kind: KindGlobal, Name: p, Value: id})
 		}
 		out[n] = Of(ins)
-		if mem != nil {
+		if memoize {
 			mem.put(n, key, out[n])
 		}
 	}
@@ -261,6 +276,10 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 	}
 	return out, nil
 }
+
+// listAfter is how many memo misses Compute reads folder by folder before
+// it lists the whole commit.
+const listAfter = 100
 
 // globalFiles are the files of list that the workspace global globs name
 // and its ignore globs do not.
@@ -274,22 +293,30 @@ func globalFiles(rules *ownership.Rules, list []string) []string {
 	return out
 }
 
-// own lists c's entries that are not files or dependencies.
-func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) ([]Input, error) {
+// manifestEntry is c's manifest entry: its parsed fields encoded again.
+func manifestEntry(c *manifest.Component) (Input, error) {
 	// The parsed fields only: where the file is and its line numbers are
 	// not part of it. encoding/json sorts map keys and is ten times faster
 	// than encoding the yaml again.
-	parsed := *c
-	parsed.Dir, parsed.Path, parsed.Lines = "", "", nil
-	norm, err := json.Marshal(parsed)
+	norm, err := json.Marshal(parsedOnly(c))
 	if err != nil {
-		return nil, fmt.Errorf("digest %s: normalize %s: %w", c.Name, c.Path, err)
+		return Input{}, fmt.Errorf("digest %s: normalize %s: %w", c.Name, c.Path, err)
 	}
 	sum := sha256.Sum256(norm)
-	ins := []Input{
-		{Kind: KindRecipe, Value: c.Kind.Recipe()},
-		{Kind: KindManifest, Value: "sha256:" + hex.EncodeToString(sum[:])},
-	}
+	return Input{Kind: KindManifest, Value: "sha256:" + hex.EncodeToString(sum[:])}, nil
+}
+
+// parsedOnly is c without where it was read from.
+func parsedOnly(c *manifest.Component) manifest.Component {
+	parsed := *c
+	parsed.Dir, parsed.Path, parsed.Lines = "", "", nil
+	return parsed
+}
+
+// own lists c's entries that are not files, dependencies or its manifest
+// (manifestEntry).
+func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) []Input {
+	ins := []Input{{Kind: KindRecipe, Value: c.Kind.Recipe()}}
 	for _, s := range settings.of(ws, c) {
 		k, v, _ := strings.Cut(s, "=")
 		ins = append(ins, Input{Kind: KindSetting, Name: k, Value: v})
@@ -304,7 +331,7 @@ func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) (
 	for _, p := range c.Build.Platforms {
 		ins = append(ins, Input{Kind: KindPlatform, Name: p})
 	}
-	return ins, nil
+	return ins
 }
 
 // Changes are the entries that differ between two digests of a component.

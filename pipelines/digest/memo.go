@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"path"
+	"reflect"
 	"strings"
 
 	"github.com/monopipe/monopipe/internal/cachefile"
+	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/pathglob"
 	"github.com/monopipe/monopipe/pipelines/sourcetree"
 )
@@ -17,9 +19,9 @@ import (
 // exactly what decides it, so that a hit is the digest that computing it
 // would give. The key of a component is a sha256 of:
 //
-//   - its name and folder, and its entries that are not files (its
-//     normalized manifest, settings, images, env, platforms, recipe
-//     version and its dependencies' digests), computed every time;
+//   - its name and folder, its parsed manifest (exactly encoded), and its
+//     entries that are not files (settings, images, env, platforms,
+//     recipe version and its dependencies' digests), computed every time;
 //   - its source tree as sourcetree decides it (root, include and exclude
 //     patterns: its inputs globs, dependencies' folders and go module root
 //     included), and for each include pattern what the commit has where
@@ -124,16 +126,21 @@ func (m *memo) save(keep func(name string) bool) {
 	_ = w.Commit(b)
 }
 
-// memoKey is the key of the component named name in folder dir, whose
-// entries other than files are own (in the order own and Compute give
-// them), whose build receives tree, whose include patterns' files lie at
-// the paths at (lookupPaths), given the commit's files cf and the sum of
-// the workspace's global files.
-func memoKey(name, dir string, own []Input, tree sourcetree.Tree, at []string, cf *commitFiles, globals [sha256.Size]byte) ([sha256.Size]byte, error) {
-	var k [sha256.Size]byte
+// memoKey is the key of component c, whose entries other than files and
+// its manifest are own (in the order own and Compute give them), whose
+// build receives tree, whose include patterns' files lie at the paths at
+// (lookupPaths), given the commit's files cf and the sum of the
+// workspace's global files. Its parsed manifest enters in an exact
+// encoding (cachefile.AppendValue): the same value, the same manifest
+// entry. ok is false for a manifest that encoding cannot take: that
+// component is not memoized.
+func memoKey(c *manifest.Component, own []Input, tree sourcetree.Tree, at []string, cf *commitFiles, globals [sha256.Size]byte) (k [sha256.Size]byte, ok bool, err error) {
 	b := make([]byte, 0, 1024)
-	b = cachefile.AppendStr(b, name)
-	b = cachefile.AppendStr(b, dir)
+	b = cachefile.AppendStr(b, c.Name)
+	b = cachefile.AppendStr(b, c.Dir)
+	if b, err = cachefile.AppendValue(b, reflect.ValueOf(parsedOnly(c))); err != nil {
+		return k, false, nil
+	}
 	b = binary.AppendUvarint(b, uint64(len(own)))
 	for _, in := range own {
 		b = cachefile.AppendStr(b, in.Kind)
@@ -154,7 +161,7 @@ func memoKey(name, dir string, own []Input, tree sourcetree.Tree, at []string, c
 		b = cachefile.AppendStr(b, p)
 		switch id, dir, ok, err := cf.entry(p); {
 		case err != nil:
-			return k, err
+			return k, false, err
 		case !ok:
 			b = append(b, 0)
 		case dir:
@@ -163,7 +170,7 @@ func memoKey(name, dir string, own []Input, tree sourcetree.Tree, at []string, c
 			b = append(append(b, 2), id[:]...)
 		}
 	}
-	return sha256.Sum256(b), nil
+	return sha256.Sum256(b), true, nil
 }
 
 // lookupPaths are the repo-relative paths at or below which the files

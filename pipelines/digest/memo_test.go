@@ -14,7 +14,8 @@ import (
 )
 
 // memoShapes is shapes with a component whose inputs glob can match
-// anywhere, and one that depends on a docker component.
+// anywhere, one that depends on a docker component, and a docker
+// component whose component.yaml is outside its build context.
 var memoShapes = func() map[string]string {
 	m := maps.Clone(shapes)
 	m["schema/component.yaml"] = "name: schema\nkind: custom\ninputs: [\"/**/*.schema\"]\nbuild:\n  commands: [\"true\"]\n"
@@ -22,6 +23,8 @@ var memoShapes = func() map[string]string {
 	m["deep/x/a.schema"] = "a\n"
 	m["apps/site/component.yaml"] = "name: site\nkind: node\ndependsOn: [web]\n"
 	m["apps/site/package.json"] = "{}\n"
+	m["apps/box/component.yaml"] = "name: box\nkind: docker\nbuild:\n  context: src\n"
+	m["apps/box/src/Dockerfile"] = "FROM scratch\n"
 	return m
 }()
 
@@ -87,6 +90,7 @@ func TestMemo(t *testing.T) {
 		{name: "workspace ignore of a global file", files: map[string]string{"monopipe.yaml": strings.Replace(shapes["monopipe.yaml"], `"**/*.md"`, `"**/*.md", "tools/ci.sh"`, 1)}},
 		{name: "component ignore of a global file", files: map[string]string{"svc/api/component.yaml": strings.Replace(shapes["svc/api/component.yaml"], `"docs/**"`, `"docs/**", "/tools/**"`, 1)}},
 		{name: "manifest", files: map[string]string{"svc/api/component.yaml": shapes["svc/api/component.yaml"] + "build:\n  env:\n    A: b\n"}},
+		{name: "manifest outside its docker context", files: map[string]string{"apps/box/component.yaml": memoShapes["apps/box/component.yaml"] + "test:\n  skip: true\n"}},
 		{name: "manifest inputs", files: map[string]string{"py/component.yaml": strings.Replace(memoShapes["py/component.yaml"], "{a,b}", "{a,c}", 1)}},
 		{name: "workspace image", files: map[string]string{"monopipe.yaml": shapes["monopipe.yaml"] + "images:\n  go: mirror.example/golang:1.26\n"}},
 		{name: "workspace publish setting", files: map[string]string{"monopipe.yaml": shapes["monopipe.yaml"] + "publish:\n  image:\n    registry: ghcr.io/acme\n"}},
