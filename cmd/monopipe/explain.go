@@ -15,7 +15,7 @@ import (
 // componentDigest plans name alone at head (the working tree when empty)
 // and returns its digest.
 func componentDigest(ctx context.Context, opts plan.Options, name, head string) (*digest.Digest, error) {
-	opts.Base, opts.Head, opts.All, opts.Components, opts.Digest = "", head, true, []string{name}, true
+	opts.Base, opts.Head, opts.All, opts.Components, opts.Digest, opts.DigestInputs = "", head, true, []string{name}, true, true
 	p, err := plan.Make(ctx, opts)
 	if err != nil {
 		if msg := err.Error(); strings.HasPrefix(msg, "--component "+name+":") {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,6 +104,27 @@ func TestExplain(t *testing.T) {
 	}
 	if e.Component != "lib" || e.Digest != digests["lib"] || e.AgainstDigest == "" || len(e.Inputs) == 0 || len(e.Changed) != 1 || len(e.Added) != 1 || len(e.Removed) != 0 {
 		t.Errorf("--format json: %+v", e)
+	}
+
+	// With the digest memo warm at HEAD (it keeps sums alone), --explain
+	// still computes the digest and lists its inputs.
+	for range 2 {
+		if _, errs, code = plan("--all", "--head", "HEAD", "--digest", "--format", "json"); code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.Dir, ".git", "monopipe", "digest-memo")); err != nil {
+		t.Fatalf("no digest memo: %v", err)
+	}
+	out, _, _ = plan("--explain", "app", "--head", "HEAD")
+	for _, want := range []string{
+		"app at HEAD: " + digests["app"] + "\n",
+		"  dep lib " + digests["lib"] + "\n",
+		"  file app/Dockerfile blob " + r.Git("rev-parse", "HEAD:app/Dockerfile") + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--explain with the memo warm lacks %q:\n%s", want, out)
+		}
 	}
 
 	if _, errs, code = plan("--explain", "nope"); code != 1 || !strings.Contains(errs, "monopipe plan: --explain nope: no such component") {

@@ -55,6 +55,19 @@ var ErrFormat = errors.New("bad cache file")
 // Err is the first error met, or nil.
 func (d *Decoder) Err() error { return d.err }
 
+// Offset is how far into the body the decoder has read.
+func (d *Decoder) Offset() int { return d.off }
+
+// At is a new decoder of the same body from off (an Offset of d's): it
+// reads again what d read from there.
+func (d *Decoder) At(off int) *Decoder {
+	a := &Decoder{b: d.b, s: d.s, off: off}
+	if off < 0 || off > len(d.b) {
+		a.Fail()
+	}
+	return a
+}
+
 // Left is how many bytes remain.
 func (d *Decoder) Left() int { return len(d.b) - d.off }
 
@@ -133,6 +146,22 @@ func (d *Decoder) Count() int {
 func AppendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
+}
+
+// Program identifies this build of the running program (its path, size
+// and modification time), for caches whose entries are worked out by code
+// that a new build may change; "" when it cannot be identified: such a
+// cache is then not kept.
+func Program() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d", exe, st.Size(), st.ModTime().UnixNano())
 }
 
 // Writer is a cache file being written under a temporary name.

@@ -123,3 +123,25 @@ func TestFile(t *testing.T) {
 		t.Error("writer made under a file")
 	}
 }
+
+// TestDecoderAt: a decoder made At an offset reads again what was read
+// from there; an offset outside the body fails.
+func TestDecoderAt(t *testing.T) {
+	d := NewDecoder(AppendStr(AppendStr(nil, "first"), "second"))
+	d.Str()
+	off := d.Offset()
+	if got := d.Str(); got != "second" || d.Left() != 0 {
+		t.Fatalf("read %q, %d left", got, d.Left())
+	}
+	if got := d.At(off).Str(); got != "second" {
+		t.Errorf("At(%d) reads %q, want second", off, got)
+	}
+	if got := d.At(0).Str(); got != "first" {
+		t.Errorf("At(0) reads %q, want first", got)
+	}
+	for _, bad := range []int{-1, 100} {
+		if a := d.At(bad); a.Str() != "" || a.Err() == nil {
+			t.Errorf("At(%d): no error", bad)
+		}
+	}
+}

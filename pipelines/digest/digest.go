@@ -36,6 +36,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -97,7 +98,8 @@ func (in Input) key() string { return in.Kind + "\x00" + in.Name }
 type Digest struct {
 	// Sum is "sha256:<hex>" over Inputs' lines, each ended by "\n".
 	Sum string
-	// Inputs are the entries, sorted by their lines.
+	// Inputs are the entries, sorted by their lines; nil when Sum came
+	// from the memo (see Source.Memo).
 	Inputs []Input
 }
 
@@ -131,6 +133,10 @@ type Source struct {
 	Graph *graph.Graph
 	// Files are the revision's files.
 	Files Files
+	// Memo is the file that remembers digests between runs ("" for none):
+	// a component whose key (see memo.go) is unchanged takes its digest
+	// from it, without Inputs. Only a commit's files (Commit) use it.
+	Memo string
 }
 
 // Compute digests the named components and every component they depend
@@ -146,21 +152,57 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			want[d] = true
 		}
 	}
-	list := src.Files.List()
-	exists := sourcetree.ListExists(list)
 	rules := ownership.New(src.Workspace, src.Components)
-	globals := globalFiles(rules, list)
 	settings := settingsMemo{}
-	out := map[string]*Digest{}
+	// With the memo, a commit's files are read only where a key or a miss
+	// needs them; without, all are listed once.
+	cf, _ := src.Files.(*commitFiles)
+	var mem *memo
+	if cf != nil {
+		mem = loadMemo(src.Memo)
+	}
+	var (
+		list, globals []string
+		exists        sourcetree.Exists
+		lookupErr     error
+		globalsKey    [sha256.Size]byte
+		misses        int
+		err           error
+	)
+	if mem == nil {
+		if list, err = src.Files.List(); err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+		exists = sourcetree.ListExists(list)
+		globals = globalFiles(rules, list)
+	} else {
+		exists = func(p string) bool {
+			_, dir, ok, err := cf.entry(p)
+			if err != nil && lookupErr == nil {
+				lookupErr = err
+			}
+			return ok && !dir
+		}
+		at := make([]string, len(src.Workspace.Global))
+		for i, g := range src.Workspace.Global {
+			at[i] = lookupPath("", g)
+		}
+		where, err := cf.filesAt(at)
+		if err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+		globals = globalFiles(rules, where)
+		if globalsKey, err = globalsSum(src.Files, globals); err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+	}
+	out := make(map[string]*Digest, len(want))
 	for _, n := range src.Graph.Order() {
 		if !want[n] {
 			continue
 		}
 		c := src.Graph.Component(n)
-		ins, err := own(src.Workspace, c, settings)
-		if err != nil {
-			return nil, err
-		}
+		ins := own(src.Workspace, c, settings)
 		deps := src.Graph.Dependencies(n)
 		depComps := make([]*manifest.Component, len(deps))
 		for i, d := range deps {
@@ -168,10 +210,46 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			ins = append(ins, Input{Kind: KindDep, Name: d, Value: out[d].Sum})
 		}
 		tree, err := sourcetree.Of(c, depComps, exists)
+		if err == nil {
+			err = lookupErr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("digest %s: %w", n, err)
 		}
-		files := tree.Files(list)
+		from := list
+		var key [sha256.Size]byte
+		memoize := false
+		if mem != nil {
+			at := lookupPaths(tree)
+			if key, memoize, err = memoKey(c, ins, tree, at, cf, globalsKey); err != nil {
+				return nil, fmt.Errorf("digest %s: %w", n, err)
+			}
+			if memoize {
+				if d, ok := mem.get(n, key); ok {
+					out[n] = d
+					continue
+				}
+			}
+			// Every file the tree can have is at or below these paths; when
+			// many miss (a memo of another revision, or none), listing the
+			// whole tree once costs less.
+			if misses++; list == nil && (misses > listAfter || len(mem.old) == 0) {
+				if list, err = cf.List(); err != nil {
+					return nil, fmt.Errorf("digest: %w", err)
+				}
+			}
+			if from = list; from == nil {
+				if from, err = cf.filesAt(at); err != nil {
+					return nil, fmt.Errorf("digest %s: %w", n, err)
+				}
+			}
+		}
+		m, err := manifestEntry(c)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, m)
+		files := tree.Files(from)
 		for _, p := range files {
 			id, err := src.Files.Blob(p)
 			if err != nil {
@@ -192,9 +270,19 @@ func Compute(src Source, names []string) (map[string]*Digest, error) {
 			ins = append(ins, Input{Kind: KindGlobal, Name: p, Value: id})
 		}
 		out[n] = Of(ins)
+		if memoize {
+			mem.put(n, key, out[n])
+		}
+	}
+	if mem != nil {
+		mem.save(func(name string) bool { return src.Graph.Component(name) != nil })
 	}
 	return out, nil
 }
+
+// listAfter is how many memo misses Compute reads folder by folder before
+// it lists the whole commit.
+const listAfter = 100
 
 // globalFiles are the files of list that the workspace global globs name
 // and its ignore globs do not.
@@ -208,22 +296,30 @@ func globalFiles(rules *ownership.Rules, list []string) []string {
 	return out
 }
 
-// own lists c's entries that are not files or dependencies.
-func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) ([]Input, error) {
+// manifestEntry is c's manifest entry: its parsed fields encoded again.
+func manifestEntry(c *manifest.Component) (Input, error) {
 	// The parsed fields only: where the file is and its line numbers are
 	// not part of it. encoding/json sorts map keys and is ten times faster
 	// than encoding the yaml again.
-	parsed := *c
-	parsed.Dir, parsed.Path, parsed.Lines = "", "", nil
-	norm, err := json.Marshal(parsed)
+	norm, err := json.Marshal(parsedOnly(c))
 	if err != nil {
-		return nil, fmt.Errorf("digest %s: normalize %s: %w", c.Name, c.Path, err)
+		return Input{}, fmt.Errorf("digest %s: normalize %s: %w", c.Name, c.Path, err)
 	}
 	sum := sha256.Sum256(norm)
-	ins := []Input{
-		{Kind: KindRecipe, Value: c.Kind.Recipe()},
-		{Kind: KindManifest, Value: "sha256:" + hex.EncodeToString(sum[:])},
-	}
+	return Input{Kind: KindManifest, Value: "sha256:" + hex.EncodeToString(sum[:])}, nil
+}
+
+// parsedOnly is c without where it was read from.
+func parsedOnly(c *manifest.Component) manifest.Component {
+	parsed := *c
+	parsed.Dir, parsed.Path, parsed.Lines = "", "", nil
+	return parsed
+}
+
+// own lists c's entries that are not files, dependencies or its manifest
+// (manifestEntry).
+func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) []Input {
+	ins := []Input{{Kind: KindRecipe, Value: c.Kind.Recipe()}}
 	for _, s := range settings.of(ws, c) {
 		k, v, _ := strings.Cut(s, "=")
 		ins = append(ins, Input{Kind: KindSetting, Name: k, Value: v})
@@ -232,8 +328,8 @@ func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) (
 		k, v, _ := strings.Cut(s, "=")
 		ins = append(ins, Input{Kind: KindImage, Name: k, Value: v})
 	}
-	for k, v := range c.Build.Env {
-		ins = append(ins, Input{Kind: KindEnv, Name: k, Value: v})
+	for _, k := range slices.Sorted(maps.Keys(c.Build.Env)) { // one order: the memo's key
+		ins = append(ins, Input{Kind: KindEnv, Name: k, Value: c.Build.Env[k]})
 	}
 	for _, p := range c.Build.Platforms {
 		ins = append(ins, Input{Kind: KindPlatform, Name: p})
@@ -243,7 +339,7 @@ func own(ws *manifest.Workspace, c *manifest.Component, settings settingsMemo) (
 	for _, s := range c.Test.Services {
 		ins = append(ins, Input{Kind: KindService, Name: s.Name, Value: s.Image})
 	}
-	return ins, nil
+	return ins
 }
 
 // Changes are the entries that differ between two digests of a component.

@@ -59,7 +59,7 @@ func newRepo(t *testing.T) *gittest.Repo {
 // as plan computes it.
 func digestOf(t *testing.T, dir, head, name string) *digest.Digest {
 	t.Helper()
-	p, err := plan.Make(context.Background(), plan.Options{Dir: dir, Head: head, All: true, Components: []string{name}, Digest: true})
+	p, err := plan.Make(context.Background(), plan.Options{Dir: dir, Head: head, All: true, Components: []string{name}, Digest: true, DigestInputs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,8 +332,8 @@ func TestSparseCheckout(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := digest.Worktree(repo.Git(), repo.Root(), res)
-	if !slices.Contains(files.List(), "components/web/package.json") {
-		t.Fatalf("files %v lack components/web/package.json", files.List())
+	if list, _ := files.List(); !slices.Contains(list, "components/web/package.json") {
+		t.Fatalf("files %v lack components/web/package.json", list)
 	}
 	for _, p := range []string{"components/web/package.json", "components/greet/greet.go"} {
 		got, err := files.Blob(p)
@@ -358,12 +358,13 @@ func TestTreeCache(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "trees")
 	list := func() string {
 		t.Helper()
-		files, err := digest.Commit(repo, tree, cache)
+		files := digest.Commit(repo, tree, cache)
+		list, err := files.List()
 		if err != nil {
 			t.Fatal(err)
 		}
 		var b strings.Builder
-		for _, p := range files.List() {
+		for _, p := range list {
 			id, err := files.Blob(p)
 			if err != nil {
 				t.Fatal(err)

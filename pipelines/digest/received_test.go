@@ -78,7 +78,7 @@ var received = map[string][]string{
 // planAll plans every component of the working tree with digests.
 func planAll(t *testing.T, dir string, head string, names ...string) *plan.Plan {
 	t.Helper()
-	p, err := plan.Make(context.Background(), plan.Options{Dir: dir, Head: head, All: true, Components: names, Digest: true, Trees: true})
+	p, err := plan.Make(context.Background(), plan.Options{Dir: dir, Head: head, All: true, Components: names, Digest: true, DigestInputs: true, Trees: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	var sums map[string]*digest.Digest
 	if results != nil && opts.Heal && !p.All && (opts.HealBranch == "" || opts.HealBranch == ws.BaseBranch) {
-		if sums, err = digests(repo, fsys, res, ws, comps, g, g.Order()); err != nil {
+		if sums, err = digests(repo, fsys, res, ws, comps, g, g.Order(), !opts.DigestInputs); err != nil {
 			return nil, err
 		}
 		if n := heal(ctx, results, g, sums, reasons); n > 0 {
@@ -126,7 +126,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			for i, c := range p.Components {
 				names[i] = c.Name
 			}
-			if sums, err = digests(repo, fsys, res, ws, comps, g, names); err != nil {
+			if sums, err = digests(repo, fsys, res, ws, comps, g, names, !opts.DigestInputs); err != nil {
 				return nil, err
 			}
 		}
@@ -222,22 +222,24 @@ func trees(fsys fs.FS, res *detect.Result, g *graph.Graph, sel []Component) map[
 // digests computes the input digests of the named components, from the
 // working tree's files when res lists them, else from the head commit's.
 // In a repository with no commit yet there is no file list to digest, and
-// the answer is empty.
-func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Workspace, comps []*manifest.Component, g *graph.Graph, names []string) (map[string]*digest.Digest, error) {
+// the answer is empty. With memo, a commit's digests are remembered in
+// <git dir>/monopipe/digest-memo and taken from there when their inputs
+// are unchanged (without their Inputs).
+func digests(repo *detect.Repo, fsys fs.FS, res *detect.Result, ws *manifest.Workspace, comps []*manifest.Component, g *graph.Graph, names []string, memo bool) (map[string]*digest.Digest, error) {
 	var files digest.Files
+	var memoFile string
 	switch t, ok := fsys.(interface{ TreeID() plumbing.Hash }); {
 	case res != nil && res.Worktree:
 		files = digest.Worktree(repo.Git(), repo.Root(), res)
 	case ok:
-		var err error
-		cache := filepath.Join(repo.GitDir(), "monopipe", "digest-trees")
-		if files, err = digest.Commit(repo.Git(), t.TreeID(), cache); err != nil {
-			return nil, fmt.Errorf("digest: %w", err)
+		files = digest.Commit(repo.Git(), t.TreeID(), filepath.Join(repo.GitDir(), "monopipe", "digest-trees"))
+		if memo {
+			memoFile = filepath.Join(repo.GitDir(), "monopipe", "digest-memo")
 		}
 	default:
 		return map[string]*digest.Digest{}, nil
 	}
-	return digest.Compute(digest.Source{Workspace: ws, Components: comps, Graph: g, Files: files}, names)
+	return digest.Compute(digest.Source{Workspace: ws, Components: comps, Graph: g, Files: files, Memo: memoFile}, names)
 }
 
 // discover finds and parses the component files of fsys: among the

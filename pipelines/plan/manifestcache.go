@@ -2,9 +2,7 @@ package plan
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -45,16 +43,11 @@ type manifestCache struct {
 // programStamp identifies this build of the program and the layout of
 // manifest.Component.
 func programStamp() string {
-	exe, err := os.Executable()
-	if err != nil {
+	prog := cachefile.Program()
+	if prog == "" {
 		return ""
 	}
-	st, err := os.Stat(exe)
-	if err != nil {
-		return ""
-	}
-	return fmt.Sprintf("%s %d %d\n%s", exe, st.Size(), st.ModTime().UnixNano(),
-		cachefile.TypeKey(reflect.TypeFor[manifest.Component]()))
+	return prog + "\n" + cachefile.TypeKey(reflect.TypeFor[manifest.Component]())
 }
 
 // loadManifestCache reads the cache file; a missing, corrupt or foreign

@@ -58,7 +58,8 @@ type Component struct {
 	// Digest is the component's input digest ("sha256:<hex>"), set when
 	// Options.Digest asks for it (see package digest).
 	Digest string `json:"digest,omitempty"`
-	// Inputs are the entries the digest is made of.
+	// Inputs are the entries the digest is made of, when
+	// Options.DigestInputs asks for them.
 	Inputs []digest.Input `json:"-"`
 
 	// Manifest is the component's parsed component.yaml.
@@ -88,6 +89,10 @@ type Options struct {
 	Components []string
 	// Digest computes each selected component's input digest.
 	Digest bool
+	// DigestInputs fills each digest's entries (Component.Inputs) too:
+	// the digests are then computed in full, never taken from the memo of
+	// earlier runs (which keeps sums alone).
+	DigestInputs bool
 	// Trees decides the source tree of each selected component and of
 	// every component it depends on (Plan.Trees), for a builder.
 	Trees bool
