@@ -84,6 +84,12 @@ var beforeUpdate func(ctx context.Context, function string)
 
 // Lambda deploys req with client and logs what it does to log.
 func Lambda(ctx context.Context, client *lambda.Client, req Request, log io.Writer) (*Result, error) {
+	return newDeployer(client, req, log).run(ctx)
+}
+
+// newDeployer is a deployer of req with its defaults filled in and its
+// deadline set from now.
+func newDeployer(client *lambda.Client, req Request, log io.Writer) *deployer {
 	d := &deployer{client: client, req: req, log: log}
 	if d.req.Timeout == 0 {
 		d.req.Timeout = 5 * time.Minute
@@ -92,7 +98,7 @@ func Lambda(ctx context.Context, client *lambda.Client, req Request, log io.Writ
 		d.req.RetryDelay = time.Second
 	}
 	d.deadline = time.Now().Add(d.req.Timeout)
-	return d.run(ctx)
+	return d
 }
 
 type deployer struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -17,14 +16,7 @@ import (
 // alias settings. The records swap, so a second rollback rolls forward
 // again. req.Code, req.Commit and req.Allow are ignored.
 func Rollback(ctx context.Context, client *lambda.Client, req Request, log io.Writer) (*Result, error) {
-	d := &deployer{client: client, req: req, log: log}
-	if d.req.Timeout == 0 {
-		d.req.Timeout = 5 * time.Minute
-	}
-	if d.req.RetryDelay == 0 {
-		d.req.RetryDelay = time.Second
-	}
-	d.deadline = time.Now().Add(d.req.Timeout)
+	d := newDeployer(client, req, log)
 	_, before, err := readDeployed(ctx, client, req.Function)
 	if err != nil {
 		return nil, d.apiError("GetFunction", err)

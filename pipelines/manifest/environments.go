@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -278,7 +279,7 @@ func validateEnvSections(file, where string, item *yaml.Node, d Deploy, p Publis
 // CheckEnvironments reports a component's environments entry that names
 // no environment of ws, naming the component's file.
 func CheckEnvironments(ws *Workspace, c *Component) error {
-	for _, name := range sortedKeys(c.Environments) {
+	for _, name := range slices.Sorted(maps.Keys(c.Environments)) {
 		if ws.Environment(name) == nil {
 			known := "monopipe.yaml names none"
 			if len(ws.Environments) > 0 {
@@ -289,15 +290,6 @@ func CheckEnvironments(ws *Workspace, c *Component) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // envLines maps each entry of a component's environments section to its

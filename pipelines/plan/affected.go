@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -120,7 +121,7 @@ func (cs *changeSet) affected() (*outcome, error) {
 	}
 	// A component folder that head no longer has, but whose files stay,
 	// hands them to the component that encloses it at head.
-	for _, dir := range sortedKeys(gone) {
+	for _, dir := range slices.Sorted(maps.Keys(gone)) {
 		if !cs.filesRemainAtHead(dir) {
 			continue
 		}
@@ -328,13 +329,4 @@ func addDependents(g *graph.Graph, direct map[string][]string) map[string][]stri
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
