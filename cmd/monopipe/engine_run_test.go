@@ -59,7 +59,10 @@ func exampleRepo(t *testing.T) (*gittest.Repo, string, string) {
 // CLI path, not the module, builds and tests every component and writes
 // the report. It skips without an engine (see internal/enginetest).
 func TestEngineCIExample(t *testing.T) {
-	enginetest.Connect(t, 45*time.Minute) // skips without an engine
+	ctx, client := enginetest.Connect(t, 45*time.Minute) // skips without an engine
+	// Without a Python package index the python components cannot build:
+	// their failure is then said, not counted.
+	idxErr := enginetest.PythonIndex(ctx, client)
 	r, first, head := exampleRepo(t)
 	report := filepath.Join(t.TempDir(), "report")
 	var out bytes.Buffer
@@ -74,7 +77,7 @@ func TestEngineCIExample(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}
 	var res struct {
-		Components []struct{ Name, Status string }
+		Components []struct{ Name, Kind, Status string }
 	}
 	b, err := os.ReadFile(filepath.Join(report, "results.json"))
 	if err != nil {
@@ -86,7 +89,11 @@ func TestEngineCIExample(t *testing.T) {
 	var names []string
 	for _, c := range res.Components {
 		names = append(names, c.Name)
-		if c.Status != "success" {
+		switch {
+		case c.Status == "success":
+		case c.Kind == "python" && idxErr != nil:
+			t.Logf("%s: %s, not counted: %v", c.Name, c.Status, idxErr)
+		default:
 			t.Errorf("%s: %s", c.Name, c.Status)
 		}
 	}

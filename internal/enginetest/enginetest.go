@@ -4,6 +4,7 @@ package enginetest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+
+	"github.com/monopipe/monopipe/pipelines/manifest"
 )
 
 // Connect returns a client of the engine that _EXPERIMENTAL_DAGGER_RUNNER_HOST
@@ -38,4 +41,25 @@ func Connect(t *testing.T, timeout time.Duration) (context.Context, *dagger.Clie
 	}
 	t.Cleanup(func() { client.Close() })
 	return ctx, client
+}
+
+// PythonIndex says whether containers on the engine can reach the Python
+// package index the python builder installs its tools from: pip's
+// default, the image's own PIP_INDEX_URL (a mirror), or PIP_INDEX_URL from
+// the test's environment. nil means reachable; the error says why not.
+func PythonIndex(ctx context.Context, client *dagger.Client) error {
+	ctr := client.Container().From(manifest.DefaultPythonImage).
+		WithEnvVariable("PROBE", time.Now().String()) // never cached
+	if url := os.Getenv("PIP_INDEX_URL"); url != "" {
+		ctr = ctr.WithEnvVariable("PIP_INDEX_URL", url) // else the image's own setting holds
+	}
+	_, err := ctr.
+		WithExec([]string{"python3", "-c", `import os, urllib.request
+urllib.request.urlopen(os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + "/build/", timeout=20)`}).
+		Sync(ctx)
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return fmt.Errorf("the engine's containers cannot reach the Python package index (set PIP_INDEX_URL to a mirror): %s", first)
+	}
+	return nil
 }

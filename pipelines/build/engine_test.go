@@ -39,41 +39,20 @@ func examples(ctx context.Context, t *testing.T, client *dagger.Client) (*plan.P
 	return p, client.Host().Directory(root, dagger.HostDirectoryOpts{Gitignore: true, Exclude: []string{".git"}})
 }
 
-// indexReachable says whether containers on the engine can get the python
-// builder's tool from the package index: pip's default, the image's own
-// PIP_INDEX_URL (a mirror), or PIP_INDEX_URL from the test's environment.
-func indexReachable(ctx context.Context, client *dagger.Client) error {
-	ctr := client.Container().From(DefaultPythonImage).
-		WithEnvVariable("PROBE", time.Now().String()) // never cached
-	if url := os.Getenv("PIP_INDEX_URL"); url != "" {
-		ctr = ctr.WithEnvVariable("PIP_INDEX_URL", url) // else the image's own setting holds
-	}
-	_, err := ctr.
-		WithExec([]string{"python3", "-c", `import os, urllib.request
-urllib.request.urlopen(os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + "/build/", timeout=20)`}).
-		Sync(ctx)
-	return err
-}
-
 // selectable drops the python components when the engine's containers
 // cannot reach the package index, and says why.
 func selectable(ctx context.Context, client *dagger.Client, p *plan.Plan) ([]plan.Component, map[string]string) {
 	skipped := map[string]string{}
 	var comps []plan.Component
-	idxErr := indexReachable(ctx, client)
+	idxErr := enginetest.PythonIndex(ctx, client)
 	for _, c := range p.Components {
 		if c.Kind == "python" && idxErr != nil {
-			skipped[c.Name] = fmt.Sprintf("the engine's containers cannot reach the Python package index (set PIP_INDEX_URL to a mirror): %v", firstLine(idxErr.Error()))
+			skipped[c.Name] = idxErr.Error()
 			continue
 		}
 		comps = append(comps, c)
 	}
 	return comps, skipped
-}
-
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }
 
 func runAll(ctx context.Context, t *testing.T, b *Builder, comps []plan.Component) *report.Results {
