@@ -134,3 +134,40 @@ func TestExplain(t *testing.T) {
 		t.Errorf("--against alone: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestDigestsStable pins the digests of components that use no newer
+// setting: a new manifest field, or any change to how entries are
+// encoded, must not change every component's digest (every shared-cache
+// entry would miss at once). Digests may change on purpose (a recipe
+// version bump); then update the pins and say why in the commit. These
+// are the digests 867982f computed.
+func TestDigestsStable(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit("one", map[string]string{
+		"api/component.yaml": "name: api\nkind: node\n",
+		"api/a.js":           "x\n",
+		"lib/component.yaml": "name: lib\nkind: go\nbuild: {main: ./cmd/x, env: {A: b}}\npublish: {image: {registry: r.example, repository: \"t/{name}\"}}\ndeploy: {lambda: {function: f}}\n",
+	})
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"plan", "--dir", r.Dir, "--all", "--head", "HEAD", "--format", "json", "--digest"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got struct {
+		Components []struct{ Name, Digest string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"api": "sha256:e5f52ab01ae210b334644c3e3458e028a0ac2d1842058cac9624915911b7d459",
+		"lib": "sha256:498bb90eddd4211b1337d3a569f9ed0b3c7298b5a706d98fe8831282193ead18",
+	}
+	for _, c := range got.Components {
+		if c.Digest != want[c.Name] {
+			t.Errorf("%s: digest %s, want %s", c.Name, c.Digest, want[c.Name])
+		}
+	}
+	if len(got.Components) != len(want) {
+		t.Errorf("%d components, want %d", len(got.Components), len(want))
+	}
+}

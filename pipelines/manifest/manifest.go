@@ -125,7 +125,7 @@ type Component struct {
 	Release Release `yaml:"release"`
 	// Environments changes or skips monopipe.yaml's environments for this
 	// component, by name: {prod: {skip: true}}.
-	Environments map[string]ComponentEnvironment `yaml:"environments"`
+	Environments map[string]ComponentEnvironment `yaml:"environments" json:",omitempty"`
 
 	// Dir is the component's folder, repo-relative with forward slashes
 	// ("." for the repository root).
@@ -135,7 +135,7 @@ type Component struct {
 	// Lines maps a dependsOn entry to its line in the file, for errors.
 	Lines map[string]int `yaml:"-"`
 	// EnvLines maps an environments entry to its line, for errors.
-	EnvLines map[string]int `yaml:"-"`
+	EnvLines map[string]int `yaml:"-" json:"-"`
 }
 
 // MaxNameLength is the longest component name: names become image

@@ -61,7 +61,7 @@ type ImagePublish struct {
 	// a dev environment's publish section, so that a laptop's push never
 	// moves the tag CI gives the same commit: letters, digits, '_', '.'
 	// and '-', at most 32.
-	TagSuffix string `yaml:"tagSuffix"`
+	TagSuffix string `yaml:"tagSuffix" json:",omitempty"`
 	// Insecure talks plain HTTP to the registry.
 	Insecure bool `yaml:"insecure"`
 	// ECR gets credentials from AWS ECR.
