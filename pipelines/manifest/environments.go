@@ -144,7 +144,16 @@ func TargetFor(ws *Workspace, c *Component, env string) (Target, error) {
 	if len(t.On) == 0 {
 		t.On = []string{DeployOnManual}
 	}
+	// The environment's aws settings are the environment's, above the
+	// workspace's and the component's deploy defaults and below the
+	// environment's own deploy section.
 	function := dep.Lambda.Function
+	if e.AWS.RoleARN != "" {
+		dep.Lambda.RoleARN = e.AWS.RoleARN
+	}
+	if e.AWS.Region != "" {
+		dep.Lambda.Region = e.AWS.Region
+	}
 	if t.Deploy, err = dep.Merge(e.Deploy); err == nil {
 		t.Deploy, err = t.Deploy.Merge(own.Deploy)
 	}
@@ -158,19 +167,24 @@ func TargetFor(ws *Workspace, c *Component, env string) (Target, error) {
 	}
 	t.Deploy.On = nil
 	l := &t.Deploy.Lambda
-	if l.RoleARN == "" {
-		l.RoleARN = e.AWS.RoleARN
-	}
-	if l.Region == "" {
-		l.Region = e.AWS.Region
-	}
-	fill := strings.NewReplacer("{component}", c.Name, "{env}", env, "{function}", function)
+	// {function} is the component's function outside environments, its
+	// own {component} and {env} filled in first.
+	names := strings.NewReplacer("{component}", c.Name, "{env}", env)
+	fill := strings.NewReplacer("{component}", c.Name, "{env}", env, "{function}", names.Replace(function))
 	if function == "" && strings.Contains(l.Function, "{function}") {
 		l.Function = "" // a component that names no function does not deploy
 	}
 	l.Function, l.Alias = fill.Replace(l.Function), fill.Replace(l.Alias)
+	for key, v := range map[string]string{"function": l.Function, "alias": l.Alias} {
+		if m := placeholderRE.FindString(v); m != "" {
+			return Target{}, fmt.Errorf("environment %s: deploy.lambda.%s %q: unknown placeholder %s (want {component}, {env} or {function})", env, key, v, m)
+		}
+	}
 	return t, nil
 }
+
+// placeholderRE finds a placeholder left after filling a template in.
+var placeholderRE = regexp.MustCompile(`\{[A-Za-z_]*\}`)
 
 // Targets are c's targets in every environment it does not skip, in the
 // workspace's order; without environments, the single deploy section.
@@ -287,6 +301,11 @@ func CheckEnvironments(ws *Workspace, c *Component) error {
 			}
 			line := c.EnvLines[name]
 			return fmt.Errorf("%s:%d: environments.%s: no such environment (%s)", c.Path, line, name, known)
+		}
+	}
+	for _, e := range ws.Environments {
+		if _, err := TargetFor(ws, c, e.Name); err != nil {
+			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 	}
 	return nil

@@ -61,7 +61,7 @@ environments:
 			Deploy:  Deploy{Lambda: Lambda{Function: "api-dev", Region: "eu-west-1", PublishVersion: true, Alias: "dev-live"}},
 			Publish: Publish{Image: ImagePublish{Registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}}}},
 		{"staging", Target{Env: "staging", On: []string{"base"}, Account: "111111111111",
-			Deploy:  Deploy{Lambda: Lambda{Function: "api-fn-staging", Region: "eu-west-1", RoleARN: "arn:aws:iam::111111111111:role/deploy", PublishVersion: true, Alias: "live"}},
+			Deploy:  Deploy{Lambda: Lambda{Function: "api-fn-staging", Region: "us-east-2", RoleARN: "arn:aws:iam::111111111111:role/deploy", PublishVersion: true, Alias: "live"}},
 			Publish: Publish{Image: ImagePublish{Registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}}}},
 		{"prod", Target{Env: "prod", On: []string{"manual", "release"}, Skip: true, Account: "222222222222",
 			Deploy:  Deploy{Lambda: Lambda{Function: "api-fn", Region: "eu-central-1", PublishVersion: true, Alias: "live"}},
@@ -200,5 +200,41 @@ func TestEnvironmentSettingsChanges(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEnvironmentTemplates: a workspace function template reaches an
+// environment's {function} filled in, an environment's aws settings win
+// over the workspace's deploy defaults, and a misspelt placeholder is an
+// error that check reports.
+func TestEnvironmentTemplates(t *testing.T) {
+	ws, err := ParseWorkspace("monopipe.yaml", []byte(`
+deploy:
+  lambda: {function: "{component}-fn", region: eu-west-1, roleArn: "arn:aws:iam::1:role/dev"}
+environments:
+  - name: dev
+    deploy: {lambda: {function: "{function}-dev"}}
+  - name: prod
+    aws: {region: us-east-2, roleArn: "arn:aws:iam::2:role/prod"}
+  - name: qa
+    deploy: {lambda: {function: "{componnt}-qa"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := ParseComponent("api/component.yaml", []byte("name: api\nkind: go\n"))
+	if got, err := TargetFor(ws, c, "dev"); err != nil || got.Deploy.Lambda.Function != "api-fn-dev" {
+		t.Errorf("dev: %q, %v; want api-fn-dev", got.Deploy.Lambda.Function, err)
+	}
+	got, err := TargetFor(ws, c, "prod")
+	if l := got.Deploy.Lambda; err != nil || l.Function != "api-fn" || l.Region != "us-east-2" || l.RoleARN != "arn:aws:iam::2:role/prod" {
+		t.Errorf("prod: %+v, %v; want api-fn in us-east-2 with the prod role", l, err)
+	}
+	_, err = TargetFor(ws, c, "qa")
+	if err == nil || !strings.Contains(err.Error(), "unknown placeholder {componnt}") {
+		t.Errorf("qa: %v", err)
+	}
+	if err := CheckEnvironments(ws, c); err == nil || !strings.Contains(err.Error(), "api/component.yaml: environment qa: deploy.lambda.function") {
+		t.Errorf("check: %v", err)
 	}
 }
