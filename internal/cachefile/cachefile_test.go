@@ -1,6 +1,8 @@
 package cachefile
 
 import (
+	"bytes"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -142,6 +144,26 @@ func TestDecoderAt(t *testing.T) {
 	for _, bad := range []int{-1, 100} {
 		if a := d.At(bad); a.Str() != "" || a.Err() == nil {
 			t.Errorf("At(%d): no error", bad)
+		}
+	}
+}
+
+// TestValueOneEncoding: a value has one encoding whatever its maps'
+// order, since encodings are cache keys (the digest memo's).
+func TestValueOneEncoding(t *testing.T) {
+	env := map[string]string{}
+	for _, k := range []string{"A", "B", "C", "D", "E", "F", "G", "H"} {
+		env[k] = k + "v"
+	}
+	c := manifest.Component{Name: "a", Build: manifest.Build{Env: env}}
+	first, err := AppendValue(nil, reflect.ValueOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		again, _ := AppendValue(nil, reflect.ValueOf(manifest.Component{Name: "a", Build: manifest.Build{Env: maps.Clone(env)}}))
+		if !bytes.Equal(again, first) {
+			t.Fatal("the same value encoded two ways")
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package cachefile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -46,12 +48,27 @@ func AppendValue(b []byte, v reflect.Value) ([]byte, error) {
 			return append(b, 0), nil
 		}
 		b = binary.AppendUvarint(b, uint64(v.Len())+1)
-		for it := v.MapRange(); it.Next() && err == nil; {
-			if b, err = AppendValue(b, it.Key()); err == nil {
-				b, err = AppendValue(b, it.Value())
+		// In the order of the keys' encodings: one value, one encoding
+		// (the bytes are a cache key too), whatever the map's order.
+		type entry struct {
+			key []byte
+			val reflect.Value
+		}
+		entries := make([]entry, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k, err := AppendValue(nil, it.Key())
+			if err != nil {
+				return nil, err
+			}
+			entries = append(entries, entry{k, it.Value()})
+		}
+		slices.SortFunc(entries, func(x, y entry) int { return bytes.Compare(x.key, y.key) })
+		for _, e := range entries {
+			if b, err = AppendValue(append(b, e.key...), e.val); err != nil {
+				return nil, err
 			}
 		}
-		return b, err
+		return b, nil
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField() && err == nil; i++ {

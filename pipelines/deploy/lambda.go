@@ -134,6 +134,10 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 		return nil, d.errorf("no code to deploy: need an image, an S3 zip or a zip file")
 	}
 	rec := Record{Commit: req.Commit, Code: codeTag(req.Code, wantSHA)}
+	if req.Commit != "" && len(rec.Code) > MaxTagValue {
+		// Refused before the update: the record is written after it.
+		return nil, d.errorf("the record of the code (tag %s, %d characters) is longer than the %d a Lambda tag holds: shorten the image repository or S3 key", TagCode, len(rec.Code), MaxTagValue)
+	}
 	for retries := 0; ; retries++ {
 		current, before, err := readDeployed(ctx, d.client, req.Function)
 		if err != nil {

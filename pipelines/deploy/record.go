@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -105,13 +106,25 @@ func (d *Deployed) Artifact() (Code, error) {
 	return ParseCode(code)
 }
 
+// hexSHA256RE is a sha256 in hex, as an S3 zip's record ends.
+var hexSHA256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// MaxTagValue is the longest tag value Lambda accepts.
+const MaxTagValue = 256
+
 // ParseCode reads a TagCode value back into the code to deploy.
 func ParseCode(v string) (Code, error) {
 	switch {
 	case strings.HasPrefix(v, "s3://"):
-		loc, sum, _ := strings.Cut(strings.TrimPrefix(v, "s3://"), "@")
+		// The sum follows the last "@": an S3 key may hold "@" itself.
+		rest := strings.TrimPrefix(v, "s3://")
+		at := strings.LastIndexByte(rest, '@')
+		if at < 0 {
+			return Code{}, fmt.Errorf("bad recorded code %q", v)
+		}
+		loc, sum := rest[:at], rest[at+1:]
 		bucket, key, ok := strings.Cut(loc, "/")
-		if !ok || bucket == "" || key == "" {
+		if !ok || bucket == "" || key == "" || sum != "" && !hexSHA256RE.MatchString(sum) {
 			return Code{}, fmt.Errorf("bad recorded code %q", v)
 		}
 		return Code{S3Bucket: bucket, S3Key: key, SHA256: sum}, nil

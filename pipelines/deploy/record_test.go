@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -291,5 +292,39 @@ func TestRecordNeedsTagging(t *testing.T) {
 	}
 	if n := e.proxy.Writes.Load() - writes; n != 1 {
 		t.Errorf("%d writes, want the one refused TagResource", n)
+	}
+}
+
+// TestParseCode reads back what codeTag writes, S3 keys with "@" in them
+// included, and refuses what it did not write.
+func TestParseCode(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	for _, c := range []Code{
+		{ImageURI: imageURI("one")},
+		{S3Bucket: "bkt", S3Key: "api/function.zip", SHA256: sum},
+		{S3Bucket: "bkt", S3Key: "api@1.2.0/function.zip", SHA256: sum},
+		{S3Bucket: "bkt", S3Key: "a@b@c.zip"},
+	} {
+		got, err := ParseCode(codeTag(c, ""))
+		if err != nil || got != c {
+			t.Errorf("ParseCode(%q) = %+v, %v; want %+v", codeTag(c, ""), got, err, c)
+		}
+	}
+	for _, bad := range []string{"s3://bkt/key", "s3://bkt@" + sum, "s3://bkt/key@notasum", "repo:latest"} {
+		if _, err := ParseCode(bad); err == nil {
+			t.Errorf("ParseCode(%q) gave no error", bad)
+		}
+	}
+}
+
+// TestRecordTooLong: a record longer than a Lambda tag holds is refused
+// before anything is asked of Lambda (the record is written after the
+// update, so it would fail with the new code live).
+func TestRecordTooLong(t *testing.T) {
+	req := Request{Component: "api", Function: "api-fn", Commit: "c1",
+		Code: Code{S3Bucket: "bkt", S3Key: strings.Repeat("k", 200) + "/function.zip", SHA256: strings.Repeat("ab", 32)}}
+	_, err := Lambda(context.Background(), nil, req, io.Discard) // no client: nothing may be asked
+	if err == nil || !strings.Contains(err.Error(), "longer than the 256 a Lambda tag holds") {
+		t.Fatalf("a 290-character record: %v", err)
 	}
 }

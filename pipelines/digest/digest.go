@@ -312,7 +312,7 @@ func manifestEntry(c *manifest.Component) (Input, error) {
 // parsedOnly is c without where it was read from.
 func parsedOnly(c *manifest.Component) manifest.Component {
 	parsed := *c
-	parsed.Dir, parsed.Path, parsed.Lines = "", "", nil
+	parsed.Dir, parsed.Path, parsed.Lines, parsed.EnvLines = "", "", nil, nil
 	return parsed
 }
 
