@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,9 +112,12 @@ func (b *Builder) serveModule(ctx context.Context, c *manifest.Component, mod *d
 	if b.modules == nil {
 		b.modules = map[string]string{}
 	}
-	other, taken := b.modules[def.Name]
+	// Keyed by the field the module is called as: my-mod and my_mod are
+	// one name to the session.
+	field := strcase.ToLowerCamel(def.Name)
+	other, taken := b.modules[field]
 	if !taken {
-		b.modules[def.Name] = c.Name
+		b.modules[field] = c.Name
 	}
 	b.mu.Unlock()
 	if taken && other != c.Name {
@@ -239,8 +243,15 @@ func (m *moduleDef) call(fn, source string, args map[string]string) (moduleCall,
 		return moduleCall{}, fmt.Errorf("%s returns %s; monopipe takes a Container (an image), a Directory (files), a string or nothing", mc, what)
 	}
 	given := map[string]string{} // field name → as the manifest spells it
-	for name := range args {
-		given[strcase.ToLowerCamel(name)] = name
+	for _, name := range slices.Sorted(maps.Keys(args)) {
+		field := strcase.ToLowerCamel(name)
+		if other, twice := given[field]; twice {
+			return moduleCall{}, fmt.Errorf("%s: args %s and %s name the same argument", mc, other, name)
+		}
+		if field == mc.source {
+			return moduleCall{}, fmt.Errorf("%s: args %s is the component's folder (build.sourceArg): monopipe passes it", mc, name)
+		}
+		given[field] = name
 	}
 	var valid []string
 	sourceFound := false
@@ -308,8 +319,13 @@ func argValue(a argDef, s string) (any, error) {
 		return n, nil
 	case dagger.TypeDefKindFloatKind:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		// The query is written with %f (six decimals): refuse what that
+		// would change rather than send another value.
+		if back, _ := strconv.ParseFloat(fmt.Sprintf("%f", f), 64); back != f {
+			return nil, fmt.Errorf("%q has more than six decimals, which the call cannot carry", s)
 		}
 		return f, nil
 	case dagger.TypeDefKindBooleanKind:

@@ -76,6 +76,10 @@ func TestModuleCall(t *testing.T) {
 		{name: "unknown argument", fn: "lint", args: map[string]string{"fix": "true"}, err: "pg-tools.lint has no argument fix (its arguments: source)"},
 		{name: "not an integer", fn: "build", args: map[string]string{"jobs": "many"}, err: `pg-tools.build: argument jobs: "many" is not an integer`},
 		{name: "not a boolean", fn: "build", args: map[string]string{"race": "yes please"}, err: `pg-tools.build: argument race: "yes please" is not true or false`},
+		{name: "two spellings of one argument", fn: "build", args: map[string]string{"go-version": "1.25", "goVersion": "1.26"}, err: "pg-tools.build: args go-version and goVersion name the same argument"},
+		{name: "the source in args", fn: "build", args: map[string]string{"source": "x"}, err: "pg-tools.build: args source is the component's folder (build.sourceArg): monopipe passes it"},
+		{name: "not a number", fn: "build", args: map[string]string{"ratio": "NaN"}, err: `pg-tools.build: argument ratio: "NaN" is not a number`},
+		{name: "more decimals than the call carries", fn: "build", args: map[string]string{"ratio": "0.0000001"}, err: `argument ratio: "0.0000001" has more than six decimals`},
 		{name: "an object argument", fn: "build", args: map[string]string{"cache": "x"}, err: "pg-tools.build: argument cache: takes CacheVolume; args gives strings, numbers and booleans only"},
 	}
 	for _, tt := range tests {

@@ -55,6 +55,16 @@ func validateServices(file string, root *yaml.Node, c *Component) error {
 	if len(items) > 0 && c.Kind == KindDocker && c.Test.Stage != "" {
 		return fmt.Errorf("%s:%d: test.services: a Dockerfile's test stage cannot reach services; use test.command, which runs in the built image", file, lineOf(test, "services"))
 	}
+	if len(items) > 0 {
+		switch {
+		case c.Test.Skip:
+			return fmt.Errorf("%s:%d: test.services: test.skip is set, so no test runs to use them", file, lineOf(test, "services"))
+		case c.Kind == KindDocker && len(c.Test.Command) == 0:
+			return fmt.Errorf("%s:%d: test.services: a docker component's services serve its test.command, which is not set", file, lineOf(test, "services"))
+		case c.Kind == KindCustom && len(c.Test.Commands) == 0:
+			return fmt.Errorf("%s:%d: test.services: a custom component's services serve its test.commands, which are not set", file, lineOf(test, "services"))
+		}
+	}
 	seen := map[string]int{}
 	for i, item := range items {
 		s := c.Test.Services[i]
