@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -43,33 +44,45 @@ func (o Order) String() string {
 	return "unknown"
 }
 
-// Order says how commit next relates to commit deployed, both full or
-// abbreviated ids or revision names. next must resolve; a deployed commit
-// this clone does not have is OrderUnknown.
+// Order says how commit next (a revision) relates to commit deployed (a
+// full commit id, as a function records it). next must resolve; a
+// deployed value that is not a full id, or a commit this clone does not
+// have, is OrderUnknown.
 func (r *Repo) Order(ctx context.Context, deployed, next string) (Order, error) {
 	n, err := r.resolveCommit(next)
 	if err != nil {
 		return 0, fmt.Errorf("commit %s: %w", next, err)
 	}
-	d, err := r.resolveCommit(deployed)
-	if err != nil {
+	// Only an id: a recorded "main" must not mean this clone's branch.
+	if !fullIDRE.MatchString(deployed) {
 		return OrderUnknown, nil
+	}
+	d, err := r.git.CommitObject(plumbing.NewHash(deployed))
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return OrderUnknown, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read commit %s: %w", deployed, err)
 	}
 	if d.Hash == n.Hash {
 		return OrderSame, nil
 	}
-	if ok, cut, err := r.reaches(ctx, n, d.Hash); err != nil || ok {
+	newer, cutNewer, err := r.reaches(ctx, n, d.Hash)
+	if err != nil || newer {
 		return OrderNewer, err
-	} else if cut {
-		return OrderUnknown, nil
 	}
-	if ok, cut, err := r.reaches(ctx, d, n.Hash); err != nil || ok {
+	older, cutOlder, err := r.reaches(ctx, d, n.Hash)
+	switch {
+	case err != nil || older:
 		return OrderOlder, err
-	} else if cut {
+	case cutNewer || cutOlder: // a "no" past a shallow boundary is not known
 		return OrderUnknown, nil
 	}
 	return OrderDiverged, nil
 }
+
+// fullIDRE is a full SHA-1 commit id.
+var fullIDRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // reaches reports whether target is from or one of its ancestors, and
 // whether the walk met commits missing from the clone (a shallow

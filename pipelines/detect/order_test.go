@@ -29,7 +29,8 @@ func TestOrder(t *testing.T) {
 		want                      Order
 	}{
 		{"same", r.Dir, c2, c2, OrderSame},
-		{"same, abbreviated", r.Dir, c2[:8], c2, OrderSame},
+		{"an abbreviated id is no record", r.Dir, c2[:8], c2, OrderUnknown},
+		{"a branch name is no record", r.Dir, "main", c3, OrderUnknown},
 		{"newer", r.Dir, c1, c3, OrderNewer},
 		{"newer through a merge", r.Dir, side, merge, OrderNewer},
 		{"older", r.Dir, c3, c1, OrderOlder},
@@ -39,6 +40,7 @@ func TestOrder(t *testing.T) {
 		{"shallow: deployed missing", shallow, c2, merge, OrderUnknown},
 		{"shallow: next newer", shallow, c3, merge, OrderNewer},
 		{"shallow: history cut", shallow, side, c3, OrderUnknown},
+		{"shallow: older, though next's history is cut", shallow, merge, c3, OrderOlder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			repo, err := Open(tc.dir)
