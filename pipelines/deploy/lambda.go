@@ -173,7 +173,14 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 		})
 		var changed *types.PreconditionFailedException
 		if errors.As(err, &changed) && time.Now().Before(d.deadline) {
-			fmt.Fprintf(d.log, "lambda %s: the function changed since it was read (RevisionId %s), reading it again\n", req.Function, aws.ToString(update.RevisionId))
+			// Another deploy is at work: give it the first retry delay
+			// to finish (and tag) before the function is read again.
+			fmt.Fprintf(d.log, "lambda %s: the function changed since it was read (RevisionId %s), reading it again in %s\n", req.Function, aws.ToString(update.RevisionId), req.RetryDelay)
+			select {
+			case <-ctx.Done():
+				return nil, d.apiError("UpdateFunctionCode", ctx.Err())
+			case <-time.After(req.RetryDelay):
+			}
 			continue
 		}
 		if err != nil {
