@@ -22,8 +22,9 @@ type Environment struct {
 	// "manual" (only on request: dagger call deploy, promote, rollback).
 	// Default manual.
 	On []string `yaml:"on"`
-	// AWS says where the environment lives; its roleArn and region are
-	// the defaults of deploy.lambda's.
+	// AWS says where the environment lives; its roleArn and region set
+	// deploy.lambda's over the workspace's and component's deploy
+	// defaults (the environment's own deploy section wins over them).
 	AWS EnvironmentAWS `yaml:"aws"`
 	// Deploy overrides the deploy settings in this environment (not on:
 	// set the environment's own). In deploy.lambda.function and alias,
