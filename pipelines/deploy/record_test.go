@@ -328,3 +328,42 @@ func TestRecordTooLong(t *testing.T) {
 		t.Fatalf("a 290-character record: %v", err)
 	}
 }
+
+// TestRollbackRace: a deploy that lands between a rollback's read and its
+// update stops the rollback (it would otherwise go two steps back).
+func TestRollbackRace(t *testing.T) {
+	e := newLambdaEnv(t)
+	e.proxy.Intercept(mototest.LambdaRevisions(e.endpoint))
+	ctx := context.Background()
+	other := lambda.NewFromConfig(mototest.Config(t, e.endpoint))
+	var log bytes.Buffer
+	for _, commit := range []string{"c1", "c2"} {
+		if _, err := Lambda(ctx, e.client, Request{Component: "api", Function: "api-img", Code: Code{ImageURI: imageURI(commit)}, Commit: commit,
+			RetryDelay: 10 * time.Millisecond}, &log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { beforeUpdate = nil })
+	raced := false
+	beforeUpdate = func(ctx context.Context, function string) {
+		if raced {
+			return
+		}
+		raced = true
+		out, err := other.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: &function, ImageUri: aws.String(imageURI("c3"))})
+		if err == nil {
+			_, err = other.TagResource(ctx, &lambda.TagResourceInput{Resource: out.FunctionArn, Tags: map[string]string{TagCommit: "c3"}})
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	_, err := Rollback(ctx, e.client, Request{Component: "api", Function: "api-img", RetryDelay: 10 * time.Millisecond}, &log)
+	if err == nil || !strings.Contains(err.Error(), "the function now runs commit c3, deployed since the rollback read commit c2") {
+		t.Fatalf("rollback across a deploy: %v", err)
+	}
+	fn, _ := e.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api-img")})
+	if got := aws.ToString(fn.Code.ImageUri); got != imageURI("c3") {
+		t.Errorf("the function runs %s, want c3's image", got)
+	}
+}

@@ -14,7 +14,8 @@ import (
 // alias moves back to that version; otherwise the previous code (an image
 // by digest or a zip in S3) is deployed again, with req's version and
 // alias settings. The records swap, so a second rollback rolls forward
-// again. req.Code, req.Commit and req.Allow are ignored.
+// again. req.Code, req.Commit and req.Allow are ignored; a deploy that
+// lands between the rollback's read and its update stops it.
 func Rollback(ctx context.Context, client *lambda.Client, req Request, log io.Writer) (*Result, error) {
 	d := newDeployer(client, req, log)
 	_, before, err := readDeployed(ctx, client, req.Function)
@@ -32,7 +33,16 @@ func Rollback(ctx context.Context, client *lambda.Client, req Request, log io.Wr
 	if err != nil {
 		return nil, d.errorf("roll back to commit %s: %w", prev.Commit, err)
 	}
-	d.req.Code, d.req.Commit, d.req.Allow = code, prev.Commit, nil
+	// The rollback is of what was read: a deploy that lands before the
+	// update makes it stop rather than go two steps back.
+	read := before.Current.Commit
+	d.req.Code, d.req.Commit = code, prev.Commit
+	d.req.Allow = func(_ context.Context, deployed string) error {
+		if deployed != read {
+			return fmt.Errorf("the function now runs commit %s, deployed since the rollback read commit %s: run the rollback again", shortCommit(deployed), shortCommit(read))
+		}
+		return nil
+	}
 	fmt.Fprintf(log, "lambda %s: rolling back to commit %s (%s)\n", req.Function, shortCommit(prev.Commit), prev.Code)
 	res, err := d.run(ctx)
 	if res != nil {
