@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/monopipe/monopipe/pipelines/detect"
 )
 
 // Rollback moves a function back to the deploy before the last one, as
@@ -39,14 +40,14 @@ func Rollback(ctx context.Context, client *lambda.Client, req Request, log io.Wr
 	d.req.Code, d.req.Commit = code, prev.Commit
 	d.req.Allow = func(_ context.Context, deployed string) error {
 		if deployed != read {
-			return fmt.Errorf("the function now runs commit %s, deployed since the rollback read commit %s: run the rollback again", shortCommit(deployed), shortCommit(read))
+			return fmt.Errorf("the function now runs commit %s, deployed since the rollback read commit %s: run the rollback again", detect.ShortID(deployed), detect.ShortID(read))
 		}
 		return nil
 	}
-	fmt.Fprintf(log, "lambda %s: rolling back to commit %s (%s)\n", req.Function, shortCommit(prev.Commit), prev.Code)
+	fmt.Fprintf(log, "lambda %s: rolling back to commit %s (%s)\n", req.Function, detect.ShortID(prev.Commit), prev.Code)
 	res, err := d.run(ctx)
 	if res != nil {
-		res.Message = fmt.Sprintf("rolled back to commit %s", shortCommit(prev.Commit))
+		res.Message = fmt.Sprintf("rolled back to commit %s", detect.ShortID(prev.Commit))
 	}
 	return res, err
 }
@@ -69,8 +70,5 @@ func (d *deployer) moveAlias(ctx context.Context, before *Deployed, prev Record)
 		return nil, err
 	}
 	return &Result{Function: d.req.Function, CodeSHA256: aws.ToString(v.Configuration.CodeSha256), Version: prev.Version, Previous: before.Current,
-		Message: fmt.Sprintf("rolled back: alias %s on version %s (commit %s)", d.req.Alias, prev.Version, shortCommit(prev.Commit))}, nil
+		Message: fmt.Sprintf("rolled back: alias %s on version %s (commit %s)", d.req.Alias, prev.Version, detect.ShortID(prev.Commit))}, nil
 }
-
-// shortCommit is a commit id cut to 12 characters, for messages.
-func shortCommit(c string) string { return c[:min(len(c), 12)] }

@@ -81,6 +81,9 @@ func (r *Repo) Order(ctx context.Context, deployed, next string) (Order, error) 
 	return OrderDiverged, nil
 }
 
+// ShortID is a commit id cut to 12 characters, for messages.
+func ShortID(id string) string { return id[:min(len(id), 12)] }
+
 // fullIDRE is a full SHA-1 commit id.
 var fullIDRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 

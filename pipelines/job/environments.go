@@ -62,11 +62,11 @@ func orderCheck(dir, next string, force bool, log io.Writer) func(ctx context.Co
 		var refuse string
 		switch o {
 		case detect.OrderOlder:
-			refuse = fmt.Sprintf("refusing to deploy commit %s: the function runs commit %s, which is newer (%s is its ancestor)", short(next), short(deployed), short(next))
+			refuse = fmt.Sprintf("refusing to deploy commit %s: the function runs commit %s, which is newer (%s is its ancestor)", detect.ShortID(next), detect.ShortID(deployed), detect.ShortID(next))
 		case detect.OrderUnknown:
-			refuse = fmt.Sprintf("refusing to deploy commit %s: the function runs commit %s, which is not in this clone's history (a shallow clone, another repository or a rewritten branch), so which is newer cannot be told; fetch the history", short(next), short(deployed))
+			refuse = fmt.Sprintf("refusing to deploy commit %s: the function runs commit %s, which is not in this clone's history (a shallow clone, another repository or a rewritten branch), so which is newer cannot be told; fetch the history", detect.ShortID(next), detect.ShortID(deployed))
 		case detect.OrderDiverged:
-			fmt.Fprintf(log, "note: commit %s and the deployed commit %s are on diverging branches: deploying\n", short(next), short(deployed))
+			fmt.Fprintf(log, "note: commit %s and the deployed commit %s are on diverging branches: deploying\n", detect.ShortID(next), detect.ShortID(deployed))
 		}
 		switch {
 		case refuse == "":
@@ -77,13 +77,6 @@ func orderCheck(dir, next string, force bool, log io.Writer) func(ctx context.Co
 		}
 		return fmt.Errorf("%s; --force deploys it anyway", refuse)
 	}
-}
-
-func short(commit string) string {
-	if len(commit) > 12 {
-		return commit[:12]
-	}
-	return commit
 }
 
 // envTarget resolves component's target in env among the manifests of
@@ -160,7 +153,7 @@ func promoteEnv(ctx context.Context, dir string, o PromoteOptions) (string, erro
 	if ran.Current.Commit == "" {
 		return "", fmt.Errorf("promote %s: %s: lambda %s records no commit (tag %s): deploy it with monopipe first", o.Component, o.From, from.Deploy.Lambda.Function, deploy.TagCommit)
 	}
-	fmt.Fprintf(log, "promote %s: %s runs commit %s (%s)\n", o.Component, o.From, short(ran.Current.Commit), codeString(code))
+	fmt.Fprintf(log, "promote %s: %s runs commit %s (%s)\n", o.Component, o.From, detect.ShortID(ran.Current.Commit), codeString(code))
 	done := startDeployment(ctx, o.reporter, o.Component, o.To, ran.Current.Commit, log)
 	res, err := deployTo(ctx, o.Component, o.Force, o.Secrets, o.retryDelay, dir, to, code, ran.Current.Commit, log)
 	if err != nil {
@@ -258,7 +251,7 @@ func rollback(ctx context.Context, dir string, o RollbackOptions) (string, error
 
 // resultLine says what a function runs after a deploy.
 func resultLine(res *deploy.Result, commit string) string {
-	s := fmt.Sprintf("lambda %s code sha256 %s, commit %s", res.Function, res.CodeSHA256, short(commit))
+	s := fmt.Sprintf("lambda %s code sha256 %s, commit %s", res.Function, res.CodeSHA256, detect.ShortID(commit))
 	if res.Version != "" {
 		s += ", version " + res.Version
 	}

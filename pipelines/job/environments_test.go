@@ -17,6 +17,7 @@ import (
 	"github.com/monopipe/monopipe/internal/mototest"
 	"github.com/monopipe/monopipe/internal/ocitest"
 	"github.com/monopipe/monopipe/pipelines/deploy"
+	"github.com/monopipe/monopipe/pipelines/detect"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/publish"
 	"github.com/monopipe/monopipe/pipelines/publish/oci"
@@ -150,7 +151,7 @@ func (w *envWorld) runs(function, digest, commit, env string) string {
 type recorder struct{ calls []string }
 
 func (r *recorder) started(_ context.Context, component, env, commit string) (int64, error) {
-	r.calls = append(r.calls, "start "+component+" "+env+" "+short(commit))
+	r.calls = append(r.calls, "start "+component+" "+env+" "+detect.ShortID(commit))
 	return int64(len(r.calls)), nil
 }
 
@@ -253,7 +254,7 @@ func TestEnvironments(t *testing.T) {
 	// goes back to version 1 (c1).
 	var log bytes.Buffer
 	out, err := RollbackDir(ctx, w.repo.Dir, RollbackOptions{Component: "api", Env: "staging", Secrets: w.secrets, Log: &log, reporter: rec, retryDelay: 10 * time.Millisecond})
-	if err != nil || !strings.Contains(out, "rolled back to commit "+short(c2)) {
+	if err != nil || !strings.Contains(out, "rolled back to commit "+detect.ShortID(c2)) {
 		t.Fatalf("rollback staging: %q, %v", out, err)
 	}
 	w.runs("api-staging", d2, c2, "staging")
@@ -294,7 +295,7 @@ func TestEnvironments(t *testing.T) {
 		t.Errorf("lib to prod: %v", err)
 	}
 
-	want := []string{"start api staging " + short(c1), "success api staging: promoted from dev", "start api prod " + short(c1), "success api prod: promoted from staging"}
+	want := []string{"start api staging " + detect.ShortID(c1), "success api staging: promoted from dev", "start api prod " + detect.ShortID(c1), "success api prod: promoted from staging"}
 	for i, w := range want {
 		if i >= len(rec.calls) || !strings.HasPrefix(rec.calls[i], w) {
 			t.Errorf("reporter call %d: got %q, want %q...", i, rec.calls[min(i, len(rec.calls)-1)], w)
@@ -412,8 +413,8 @@ func TestOrderCheck(t *testing.T) {
 	}{
 		{name: "newer", deployed: c1, next: c2},
 		{name: "same", deployed: c2, next: c2},
-		{name: "older", deployed: c2, next: c1, wantErr: "refusing to deploy commit " + short(c1) + ": the function runs commit " + short(c2) + ", which is newer (" + short(c1) + " is its ancestor); --force deploys it anyway"},
-		{name: "older, forced", deployed: c2, next: c1, force: true, wantLog: "warning: --force: deploying commit " + short(c1)},
+		{name: "older", deployed: c2, next: c1, wantErr: "refusing to deploy commit " + detect.ShortID(c1) + ": the function runs commit " + detect.ShortID(c2) + ", which is newer (" + detect.ShortID(c1) + " is its ancestor); --force deploys it anyway"},
+		{name: "older, forced", deployed: c2, next: c1, force: true, wantLog: "warning: --force: deploying commit " + detect.ShortID(c1)},
 		{name: "unknown", deployed: missing, next: c2, wantErr: "which is not in this clone's history"},
 		{name: "unknown, forced", deployed: missing, next: c2, force: true, wantLog: "warning: --force: deploying commit"},
 		{name: "diverged", deployed: side, next: c2, wantLog: "are on diverging branches: deploying"},

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/monopipe/monopipe/pipelines/detect"
 )
 
 // fakeDeployments is GitHub's deployments API for one repository: it
@@ -36,7 +38,7 @@ func (f *fakeDeployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/repos/acme/shop/deployments":
 		payload, _ := body["payload"].(map[string]any)
-		f.calls = append(f.calls, fmt.Sprintf("create %v %v %v from=%v", body["environment"], body["task"], short(fmt.Sprint(body["ref"])), payload["from"]))
+		f.calls = append(f.calls, fmt.Sprintf("create %v %v %v from=%v", body["environment"], body["task"], detect.ShortID(fmt.Sprint(body["ref"])), payload["from"]))
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, `{"id": %d}`, len(f.calls))
 	case strings.HasPrefix(r.URL.Path, "/repos/acme/shop/deployments/") && strings.HasSuffix(r.URL.Path, "/statuses"):
@@ -88,16 +90,16 @@ func TestGitHubDeployments(t *testing.T) {
 		t.Fatal("promoting dev's older commit over staging's newer one worked")
 	}
 	want := []string{
-		"create staging/api deploy:api " + short(c1) + " from=dev",
+		"create staging/api deploy:api " + detect.ShortID(c1) + " from=dev",
 		"status 1 in_progress log=https://ci.example/run/7: promoted from dev",
 		"status 1 success log=https://ci.example/run/7: ",
-		"create staging/api deploy:api " + short(c2) + " from=dev",
+		"create staging/api deploy:api " + detect.ShortID(c2) + " from=dev",
 		"status 4 in_progress log=https://ci.example/run/7: promoted from dev",
 		"status 4 success log=https://ci.example/run/7: ",
-		"create dev/api deploy:api " + short(c1) + " from=<nil>",
+		"create dev/api deploy:api " + detect.ShortID(c1) + " from=<nil>",
 		"status 7 in_progress log=https://ci.example/run/7: deploy api",
 		"status 7 success log=https://ci.example/run/7: ",
-		"create staging/api deploy:api " + short(c1) + " from=dev",
+		"create staging/api deploy:api " + detect.ShortID(c1) + " from=dev",
 		"status 10 in_progress log=https://ci.example/run/7: promoted from dev",
 		"status 10 failure log=https://ci.example/run/7: deploy api: lambda api-staging: refusing to deploy commit " + c1[:12],
 	}

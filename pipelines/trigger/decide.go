@@ -75,7 +75,7 @@ func Decide(t Trigger, baseBranch string) Decision {
 		d = Decision{Action: ActionRelease, Head: t.HeadSHA, Tag: t.Tag, Publish: !t.Fork, Deploy: !t.Fork, Secrets: !t.Fork, Trusted: !t.Fork,
 			Reason: fmt.Sprintf("tag %s: release", t.Tag)}
 	case t.Event == EventPullRequest:
-		d.Reason = fmt.Sprintf("pull request #%d: build and test changes since its merge-base with base %s", t.PRNumber, short(t.BaseSHA))
+		d.Reason = fmt.Sprintf("pull request #%d: build and test changes since its merge-base with base %s", t.PRNumber, detect.ShortID(t.BaseSHA))
 		if t.Fork {
 			d.Reason += " (from a fork: no secrets, no publish)"
 		}
@@ -92,20 +92,13 @@ func Decide(t Trigger, baseBranch string) Decision {
 	case t.BaseSHA == "" || t.BaseSHA == detect.ZeroID:
 		d.Reason = fmt.Sprintf("push to new branch %s: build and test changes against the default base", t.Branch)
 	default:
-		d.Reason = fmt.Sprintf("push to %s: build and test changes since %s", t.Branch, short(t.BaseSHA))
+		d.Reason = fmt.Sprintf("push to %s: build and test changes since %s", t.Branch, detect.ShortID(t.BaseSHA))
 	}
 	if onBase && (t.Event == EventPush || t.Event == EventManual) {
 		d.Publish, d.Deploy, d.Trusted = true, true, true
 		d.Reason += "; base branch: publish and deploy"
 	}
 	return d
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }
 
 func refName(t Trigger) string {
