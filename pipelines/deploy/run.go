@@ -66,6 +66,18 @@ func (p Plan) String() string {
 	return fmt.Sprintf("lambda %s%s <- %s (%s)", p.Function, env, p.Code, p.Reason)
 }
 
+// RequestFor is the request of component's deploy to l in env: its
+// function, version, alias and timeout (l is validated: a bad timeout is
+// refused where the manifest is read). The code, the commit and the
+// ordering check are the caller's to set.
+func RequestFor(component, env string, l manifest.Lambda) Request {
+	req := Request{Component: component, Env: env, Function: l.Function, PublishVersion: l.PublishVersion, Alias: l.Alias}
+	if l.Timeout != "" {
+		req.Timeout, _ = time.ParseDuration(l.Timeout)
+	}
+	return req
+}
+
 // PlanFor decides whether and what to deploy, without any request.
 func PlanFor(in Input) (Plan, Request, error) {
 	c := in.Config
@@ -84,11 +96,8 @@ func PlanFor(in Input) (Plan, Request, error) {
 	if !due {
 		return Plan{Reason: reason, Env: in.Env}, Request{}, nil
 	}
-	req := Request{Component: in.Component, Function: c.Lambda.Function, PublishVersion: c.Lambda.PublishVersion,
-		Alias: c.Lambda.Alias, RetryDelay: in.RetryDelay, Env: in.Env, Commit: in.Commit, Allow: in.Allow}
-	if c.Lambda.Timeout != "" {
-		req.Timeout, _ = time.ParseDuration(c.Lambda.Timeout) // checked by Validate
-	}
+	req := RequestFor(in.Component, in.Env, c.Lambda)
+	req.RetryDelay, req.Commit, req.Allow = in.RetryDelay, in.Commit, in.Allow
 	code := c.Lambda.Code
 	if code == "" {
 		switch {

@@ -172,12 +172,8 @@ func deployTo(ctx context.Context, component string, force bool, secrets publish
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t.Env, err)
 	}
-	req := deploy.Request{Component: component, Env: t.Env, Function: t.Deploy.Lambda.Function, Code: code, Commit: commit,
-		PublishVersion: t.Deploy.Lambda.PublishVersion, Alias: t.Deploy.Lambda.Alias, RetryDelay: retryDelay,
-		Allow: orderCheck(dir, commit, force, log)}
-	if t.Deploy.Lambda.Timeout != "" {
-		req.Timeout, _ = time.ParseDuration(t.Deploy.Lambda.Timeout) // checked by the manifest
-	}
+	req := deploy.RequestFor(component, t.Env, t.Deploy.Lambda)
+	req.Code, req.Commit, req.RetryDelay, req.Allow = code, commit, retryDelay, orderCheck(dir, commit, force, log)
 	return deploy.Lambda(ctx, client, req, log)
 }
 
@@ -238,7 +234,8 @@ func rollback(ctx context.Context, dir string, o RollbackOptions) (string, error
 		return "", fmt.Errorf("rollback %s: %s: %w", o.Component, o.Env, err)
 	}
 	done := startDeployment(ctx, o.reporter, o.Component, o.Env, before.Previous.Commit, log)
-	req := deploy.Request{Component: o.Component, Env: o.Env, Function: l.Function, PublishVersion: l.PublishVersion, Alias: l.Alias, RetryDelay: o.retryDelay}
+	req := deploy.RequestFor(o.Component, o.Env, l)
+	req.RetryDelay = o.retryDelay
 	res, err := deploy.Rollback(ctx, client, req, log)
 	if err != nil {
 		done(false, err.Error())
