@@ -107,18 +107,28 @@ func envTarget(p *plan.Plan, component, env string) (manifest.Target, error) {
 // and decides the order (the promoted commit is checked against what o.To
 // runs). It returns what it did.
 func PromoteEnvDir(ctx context.Context, dir string, o PromoteOptions) (string, error) {
-	all := Secrets{Publish: o.Secrets, GitHubToken: o.GitHub.Token}
-	all.exchangeAWS(ctx, logTo(o.Log))
-	o.Secrets = all.Publish
-	var err error
-	if o.reporter == nil {
-		o.reporter, err = o.GitHub.reporter(o.From, all.redactor(), logTo(o.Log))
-	}
+	all, err := shipSecrets(ctx, &o.Secrets, o.GitHub, o.From, &o.reporter, logTo(o.Log))
 	out := ""
 	if err == nil {
 		out, err = promoteEnv(ctx, dir, o)
 	}
 	return out, all.scrub(err)
+}
+
+// shipSecrets readies the secrets of a promotion or rollback: it
+// exchanges a web identity token in *s for session credentials, sets *r
+// (unless set) to gh's deployment reporter (from: where a promotion's
+// artifact comes from), and returns every secret, to scrub errors with.
+func shipSecrets(ctx context.Context, s *publish.Secrets, gh GitHubTarget, from string, r *deploymentReporter, log io.Writer) (Secrets, error) {
+	all := Secrets{Publish: *s, GitHubToken: gh.Token}
+	all.exchangeAWS(ctx, log)
+	*s = all.Publish
+	if *r != nil {
+		return all, nil
+	}
+	var err error
+	*r, err = gh.reporter(from, all.redactor(), log)
+	return all, err
 }
 
 func promoteEnv(ctx context.Context, dir string, o PromoteOptions) (string, error) {
@@ -200,13 +210,7 @@ type RollbackOptions struct {
 // before the last one that its tags record (see deploy.Rollback), with
 // the manifests of the repository in dir. It returns what it did.
 func RollbackDir(ctx context.Context, dir string, o RollbackOptions) (string, error) {
-	all := Secrets{Publish: o.Secrets, GitHubToken: o.GitHub.Token}
-	all.exchangeAWS(ctx, logTo(o.Log))
-	o.Secrets = all.Publish
-	var err error
-	if o.reporter == nil {
-		o.reporter, err = o.GitHub.reporter("", all.redactor(), logTo(o.Log))
-	}
+	all, err := shipSecrets(ctx, &o.Secrets, o.GitHub, "", &o.reporter, logTo(o.Log))
 	out := ""
 	if err == nil {
 		out, err = rollback(ctx, dir, o)
