@@ -14,7 +14,6 @@ import (
 	"github.com/monopipe/monopipe/pipelines/build"
 	"github.com/monopipe/monopipe/pipelines/deploy"
 	"github.com/monopipe/monopipe/pipelines/detect"
-	"github.com/monopipe/monopipe/pipelines/manifest"
 	"github.com/monopipe/monopipe/pipelines/plan"
 	"github.com/monopipe/monopipe/pipelines/report"
 	"github.com/monopipe/monopipe/pipelines/run"
@@ -128,14 +127,8 @@ func Deploy(ctx context.Context, client *dagger.Client, source *dagger.Directory
 func deployLoop(ctx context.Context, p *plan.Plan, sh *shipper, buildStep run.Step, start time.Time, o DeployOptions) (*DeployReport, error) {
 	rep := &DeployReport{Plan: p}
 	rep.Phases.Plan = time.Since(start)
-	if len(p.Workspace.Environments) > 0 && o.Env == "" {
-		return nil, fmt.Errorf("deploy: %s names environments (%s): say which with --env", p.Workspace.Path, strings.Join(p.Workspace.EnvironmentNames(), ", "))
-	}
-	if o.Env != "" && p.Workspace.Environment(o.Env) == nil {
-		if len(p.Workspace.Environments) == 0 {
-			return nil, fmt.Errorf("deploy: no environment %q: %s names no environments (deploy without --env)", o.Env, manifest.WorkspaceFile)
-		}
-		return nil, fmt.Errorf("deploy: no environment %q (environments: %s)", o.Env, strings.Join(p.Workspace.EnvironmentNames(), ", "))
+	if err := p.Workspace.CheckEnvironment(o.Env); err != nil {
+		return nil, fmt.Errorf("deploy --env: %w", err)
 	}
 	sh.ship = func(plan.Component) (bool, string) { return true, "" }
 	sh.env, sh.force, sh.reporter = o.Env, o.Force, o.reporter

@@ -112,13 +112,30 @@ type Target struct {
 	Publish Publish
 }
 
+// CheckEnvironment says whether env names one of ws's environments; ""
+// is right exactly when ws names none (the single deploy section).
+func (ws *Workspace) CheckEnvironment(env string) error {
+	switch {
+	case env == "" && len(ws.Environments) > 0:
+		return fmt.Errorf("%s names environments (%s): say which one", WorkspaceFile, strings.Join(ws.EnvironmentNames(), ", "))
+	case env == "" || ws.Environment(env) != nil:
+		return nil
+	case len(ws.Environments) == 0:
+		return fmt.Errorf("no environment %q: %s names no environments", env, WorkspaceFile)
+	}
+	return fmt.Errorf("no environment %q (environments: %s)", env, strings.Join(ws.EnvironmentNames(), ", "))
+}
+
 // TargetFor merges the settings of component c in environment env: the
-// workspace's, the component's own, the environment's and the
-// component's for that environment, later ones winning; the environment's
-// aws.roleArn and aws.region fill deploy.lambda's when unset. env "" on a
+// workspace's, the component's own, the environment's (its aws.roleArn
+// and aws.region, then its deploy and publish sections) and the
+// component's for that environment, later ones winning. env "" on a
 // workspace without environments is the single deploy of before
 // environments existed.
 func TargetFor(ws *Workspace, c *Component, env string) (Target, error) {
+	if err := ws.CheckEnvironment(env); err != nil {
+		return Target{}, err
+	}
 	pub, err := ws.Publish.Merge(c.Publish)
 	if err != nil {
 		return Target{}, err
@@ -128,18 +145,9 @@ func TargetFor(ws *Workspace, c *Component, env string) (Target, error) {
 		return Target{}, err
 	}
 	if env == "" {
-		if len(ws.Environments) > 0 {
-			return Target{}, fmt.Errorf("%s names environments (%s): say which one", WorkspaceFile, strings.Join(ws.EnvironmentNames(), ", "))
-		}
 		return Target{On: dep.On, Deploy: dep, Publish: pub}, nil
 	}
 	e := ws.Environment(env)
-	if e == nil {
-		if len(ws.Environments) == 0 {
-			return Target{}, fmt.Errorf("no environment %q: %s names no environments", env, WorkspaceFile)
-		}
-		return Target{}, fmt.Errorf("no environment %q (environments: %s)", env, strings.Join(ws.EnvironmentNames(), ", "))
-	}
 	own := c.Environments[env]
 	t := Target{Env: env, On: e.On, Skip: own.Skip, Account: e.AWS.Account}
 	if len(t.On) == 0 {

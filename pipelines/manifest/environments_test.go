@@ -238,3 +238,28 @@ environments:
 		t.Errorf("check: %v", err)
 	}
 }
+
+// TestCheckEnvironment: an environment is named exactly when the
+// workspace names environments, and then one of them.
+func TestCheckEnvironment(t *testing.T) {
+	with, err := ParseWorkspace("monopipe.yaml", []byte(envWorkspace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := &Workspace{}
+	for _, tc := range []struct {
+		ws       *Workspace
+		env, err string
+	}{
+		{with, "dev", ""},
+		{with, "", "monopipe.yaml names environments (dev, staging, prod): say which one"},
+		{with, "qa", `no environment "qa" (environments: dev, staging, prod)`},
+		{without, "", ""},
+		{without, "dev", `no environment "dev": monopipe.yaml names no environments`},
+	} {
+		err := tc.ws.CheckEnvironment(tc.env)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || err.Error() != tc.err) {
+			t.Errorf("CheckEnvironment(%q) = %v, want %q", tc.env, err, tc.err)
+		}
+	}
+}
